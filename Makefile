@@ -1,0 +1,60 @@
+# chargeplane — the two commands a newcomer needs are `make run` and `make test`.
+# Both create .venv and install the pinned dependencies from requirements.lock first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv run test lint fmt proto proto-check lock bench clean help
+
+help:
+	@echo "make run    - start the all-in-one CSMS on embedded PostgreSQL + Redis"
+	@echo "make test   - run the full test suite"
+	@echo "make lint   - ruff, mypy --strict, import-linter, buf lint"
+	@echo "make proto  - regenerate gRPC code from proto/"
+	@echo "make bench  - run the benchmark suite (JSON + table)"
+	@echo "make lock   - re-pin requirements.lock from pyproject.toml"
+
+$(STAMP): requirements.lock pyproject.toml setup.py
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/chargeplane run $(ARGS)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/buf lint
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+proto: venv
+	$(BIN)/python -m chargeplane.tools.protogen
+
+proto-check: venv
+	$(BIN)/python -m chargeplane.tools.protogen --check
+
+bench: venv
+	$(BIN)/python -m bench $(ARGS)
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

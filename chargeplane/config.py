@@ -1,0 +1,78 @@
+"""One typed settings object, read from CHARGEPLANE_* environment variables.
+
+The same names appear in the Helm values (upper-cased, prefixed), so a setting means
+the same thing on a laptop and in a cluster.
+"""
+
+from __future__ import annotations
+
+import socket
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BootPolicy(StrEnum):
+    DEV = "dev"  # accept and record unknown chargers
+    PRODUCTION = "production"  # accept only pre-registered chargers
+
+
+class UnknownBootStatus(StrEnum):
+    REJECTED = "Rejected"
+    PENDING = "Pending"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHARGEPLANE_", extra="ignore")
+
+    # Storage. Empty URLs mean "start embedded servers in data_dir" (all-in-one only).
+    postgres_url: str = ""
+    redis_url: str = ""
+    data_dir: Path = Path(".chargeplane")
+    db_pool_min: int = Field(default=1, ge=0)
+    db_pool_max: int = Field(default=10, ge=1)
+
+    # Gateway (OCPP WebSocket server).
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=9000, ge=0, le=65535)
+    gateway_public_url: str = ""  # what chargers dial, when not ws://host:port
+    ping_interval: float = Field(default=60.0, gt=0)
+    ping_timeout: float = Field(default=30.0, gt=0)
+    max_frame_bytes: int = Field(default=1 << 20, ge=1024)
+    compression: bool = True  # permessage-deflate (required of a CSMS by OCPP 2.0.1)
+    compression_window_bits: int = Field(default=11, ge=9, le=15)
+    compression_mem_level: int = Field(default=4, ge=1, le=9)
+    call_timeout: float = Field(default=30.0, gt=0)  # CSMS -> charger CALL
+    call_queue_limit: int = Field(default=16, ge=1)  # charger CALLs queued per connection
+    open_timeout: float = Field(default=10.0, gt=0)  # opening handshake deadline
+
+    # Connection registry in Redis.
+    pod_name: str = Field(default_factory=socket.gethostname)
+    gateway_grpc_address: str = ""  # how other pods reach this gateway's gRPC server
+    presence_ttl: float = Field(default=90.0, gt=1)
+    activity_flush_interval: float = Field(default=5.0, gt=0)
+
+    # Registry / boot decisions.
+    boot_policy: BootPolicy = BootPolicy.DEV
+    unknown_boot_status: UnknownBootStatus = UnknownBootStatus.REJECTED
+    heartbeat_interval: int = Field(default=300, ge=1)
+    pending_retry_interval: int = Field(default=60, ge=1)
+
+    # gRPC services and REST API.
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    registry_address: str = ""  # host:port of the registry service; default: own gRPC server
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    api_token: str = ""  # a bootstrap admin token; generated and stored when empty
+    service_deadline: float = Field(default=5.0, gt=0)
+
+    # Telemetry.
+    log_level: str = "INFO"
+    log_json: bool = True
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: serve /metrics on the app ports
+
+    def registry_target(self) -> str:
+        return self.registry_address or f"{self.grpc_host}:{self.grpc_port}"

@@ -1,0 +1,1 @@
+"""Generated gRPC code (see chargeplane.tools.protogen)."""

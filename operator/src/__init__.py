@@ -1,0 +1,1 @@
+"""The kopf operator (`chargeplane operator`): ChargingSite / ChargePoint -> workloads and status."""
