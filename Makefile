@@ -36,8 +36,8 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
+	$(BIN)/python -m chargeplane.tools.tree mypy
+	$(BIN)/python -m chargeplane.tools.tree lint-imports
 	$(BIN)/buf lint
 
 fmt: venv

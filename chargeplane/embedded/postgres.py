@@ -151,7 +151,7 @@ class EmbeddedPostgres:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
-        terminate(lambda t: proc.wait(t), proc.send_signal)
+        terminate(proc.wait, proc.send_signal)
 
     def kill(self) -> None:
         """Crash the server (SIGKILL), as a fault-injection test would."""

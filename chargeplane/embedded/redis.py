@@ -63,7 +63,7 @@ class EmbeddedRedis:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
-        terminate(lambda t: proc.wait(t), proc.send_signal)
+        terminate(proc.wait, proc.send_signal)
 
     def kill(self) -> None:
         if self._proc is not None:

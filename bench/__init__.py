@@ -1,0 +1,1 @@
+"""chargeplane benchmark suite (`python -m bench`, `make bench`). See bench/RESULTS.md."""

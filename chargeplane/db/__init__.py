@@ -1,0 +1,1 @@
+"""PostgreSQL access: the asyncpg pool and schema migrations (alembic, raw SQL)."""

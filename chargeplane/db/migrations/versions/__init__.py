@@ -1,0 +1,1 @@
+"""Schema revisions. Raw SQL through op.execute; no ORM models."""

@@ -1,0 +1,155 @@
+"""`chargeplane run`, `chargeplane serve <component>` and `chargeplane migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from chargeplane.config import BootPolicy, Settings
+from chargeplane.telemetry.logs import setup_logging
+
+log = logging.getLogger("chargeplane")
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run `main` on uvloop; SIGINT/SIGTERM set the stop event for a clean shutdown."""
+    import uvloop
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    uvloop.run(runner())
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where embedded PostgreSQL/Redis keep data.")
+@click.option("--postgres-url", help="Use this PostgreSQL instead of the embedded one.")
+@click.option("--redis-url", help="Use this Redis instead of the embedded one.")
+@click.option("--host", help="Address the gateway and the REST API listen on (default 127.0.0.1).")
+@click.option("--gateway-port", type=int, help="OCPP WebSocket port (default 9000).")
+@click.option("--api-port", type=int, help="REST API port (default 8080).")
+@click.option("--grpc-port", type=int, help="gRPC port of the services (default 50051).")
+@click.option("--boot-policy", type=click.Choice([p.value for p in BootPolicy]), help="dev or production.")
+def run(
+    data_dir: Path | None,
+    postgres_url: str | None,
+    redis_url: str | None,
+    host: str | None,
+    gateway_port: int | None,
+    api_port: int | None,
+    grpc_port: int | None,
+    boot_policy: str | None,
+) -> None:
+    """Start the whole CSMS in one process (embedded PostgreSQL and Redis by default)."""
+    from chargeplane.embedded import EmbeddedPostgres, EmbeddedRedis
+    from chargeplane.runtime.components import all_in_one
+
+    settings = _settings(
+        data_dir=data_dir,
+        postgres_url=postgres_url,
+        redis_url=redis_url,
+        gateway_host=host,
+        api_host=host,
+        gateway_port=gateway_port,
+        api_port=api_port,
+        grpc_port=grpc_port,
+        boot_policy=boot_policy,
+    )
+    setup_logging(settings.log_level, settings.log_json)
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    try:
+        # Embedded servers are started from the main thread: they die with this process.
+        if not settings.postgres_url:
+            pg = EmbeddedPostgres(settings.data_dir / "postgres")
+            started.append(pg)
+            settings.postgres_url = pg.start()
+            log.info("embedded PostgreSQL at %s", settings.postgres_url)
+        if not settings.redis_url:
+            redis = EmbeddedRedis(settings.data_dir / "redis")
+            started.append(redis)
+            settings.redis_url = redis.start()
+            log.info("embedded Redis at %s", settings.redis_url)
+
+        async def main(stop: asyncio.Event) -> None:
+            async with all_in_one(settings) as parts:
+                host_shown = "127.0.0.1" if settings.gateway_host in ("0.0.0.0", "::") else settings.gateway_host
+                api_host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host
+                charger_url = settings.gateway_public_url or f"ws://{host_shown}:{parts.gateway_port}/ocpp"
+                click.echo(
+                    "\nchargeplane is running\n"
+                    f"  charger URL:  {charger_url}/<chargePointId>   (subprotocols ocpp2.0.1, ocpp1.6)\n"
+                    f"  REST API:     http://{api_host}:{parts.api_port}/v1/chargepoints"
+                    f"   (OpenAPI at /openapi.json)\n"
+                    f"  gRPC:         {settings.grpc_host}:{parts.grpc_port}\n"
+                    f"  API token:    {parts.api_token}\n"
+                    f"  boot policy:  {settings.boot_policy.value}\n"
+                    "Press Ctrl-C to stop.\n",
+                    err=False,
+                )
+                sys.stdout.flush()
+                await stop.wait()
+                log.info("stopping")
+
+        _run_until_signal(main)
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+@click.command()
+@click.argument("component", type=click.Choice(["gateway", "registry", "api"]))
+def serve(component: str) -> None:
+    """Run one component per process (as the Kubernetes pods do); configured by CHARGEPLANE_* env."""
+    from chargeplane.runtime import components as c
+
+    settings = Settings()
+    setup_logging(settings.log_level, settings.log_json)
+    if not settings.postgres_url and component != "gateway":
+        raise click.UsageError("CHARGEPLANE_POSTGRES_URL is required")
+    if not settings.redis_url and component != "api":
+        raise click.UsageError("CHARGEPLANE_REDIS_URL is required")
+
+    async def main(stop: asyncio.Event) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            if component == "registry":
+                pool = await c.open_pool(stack, settings)
+                _, port = await c.start_grpc(stack, settings, pool, c.open_redis(stack, settings))
+                log.info("registry serving gRPC on %s:%d", settings.grpc_host, port)
+            elif component == "gateway":
+                registry = await c.open_channel(stack, settings.registry_target())
+                port = (await c.start_gateway(stack, settings, c.open_redis(stack, settings), registry)).port
+                log.info("gateway serving OCPP on %s:%d", settings.gateway_host, port)
+            else:
+                pool = await c.open_pool(stack, settings)
+                registry = await c.open_channel(stack, settings.registry_target())
+                port, _ = await c.start_api(stack, settings, pool, registry)
+                log.info("api serving REST on %s:%d", settings.api_host, port)
+            await stop.wait()
+
+    _run_until_signal(main)
+
+
+@click.command()
+@click.option("--postgres-url", envvar="CHARGEPLANE_POSTGRES_URL", required=True)
+def migrate(postgres_url: str) -> None:
+    """Apply database migrations (alembic) up to the newest revision."""
+    from chargeplane.db.migrate import current, upgrade
+
+    upgrade(postgres_url)
+    click.echo(f"database at revision {current(postgres_url)}")

@@ -1,0 +1,135 @@
+"""What the gateway needs from the services, in domain terms, and its gRPC implementation.
+
+Handlers of both OCPP versions call this one interface, so business rules live once,
+in the services. Last-seen times are batched here: one RecordActivity call per flush
+interval for all chargers heard from, never a database write per Heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Protocol as TypingProtocol
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from chargeplane.domain.chargepoints import (
+    BootDecision,
+    BootRequest,
+    Protocol,
+    RegistrationStatus,
+    StatusReport,
+)
+from chargeplane.pb.registry.v1 import registry_pb2 as pb
+from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
+
+log = logging.getLogger(__name__)
+
+_PROTOCOL = {Protocol.OCPP16: pb.PROTOCOL_OCPP16, Protocol.OCPP201: pb.PROTOCOL_OCPP201}
+_STATUS = {
+    pb.REGISTRATION_STATUS_ACCEPTED: RegistrationStatus.ACCEPTED,
+    pb.REGISTRATION_STATUS_PENDING: RegistrationStatus.PENDING,
+    pb.REGISTRATION_STATUS_REJECTED: RegistrationStatus.REJECTED,
+}
+
+
+class Backend(TypingProtocol):
+    async def boot(self, request: BootRequest) -> BootDecision: ...
+
+    async def record_status(self, report: StatusReport) -> None: ...
+
+    def touch(self, cp_id: str) -> None: ...
+
+
+def _ts(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+class GrpcBackend:
+    def __init__(self, channel: grpc.aio.Channel, *, deadline: float, flush_interval: float) -> None:
+        self._registry = RegistryServiceStub(channel)
+        self._deadline = deadline
+        self._flush_interval = flush_interval
+        self._seen: dict[str, float] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever())
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self.flush()
+
+    async def boot(self, request: BootRequest) -> BootDecision:
+        s = request.station
+        reply = await self._registry.Boot(
+            pb.BootRequest(
+                charge_point_id=request.charge_point_id,
+                protocol=_PROTOCOL[request.protocol],
+                station=pb.StationInfo(
+                    vendor=s.vendor,
+                    model=s.model,
+                    serial_number=s.serial_number,
+                    firmware_version=s.firmware_version,
+                    iccid=s.iccid,
+                    imsi=s.imsi,
+                    meter_type=s.meter_type,
+                    meter_serial_number=s.meter_serial_number,
+                ),
+                reason=request.reason or "",
+                site=request.site or "",
+            ),
+            timeout=self._deadline,
+        )
+        return BootDecision(
+            status=_STATUS.get(reply.status, RegistrationStatus.REJECTED),
+            current_time=reply.current_time.ToDatetime(tzinfo=UTC),
+            interval=reply.interval,
+        )
+
+    async def record_status(self, report: StatusReport) -> None:
+        await self._registry.RecordStatus(
+            pb.RecordStatusRequest(
+                charge_point_id=report.charge_point_id,
+                connector=pb.ConnectorRef(evse_id=report.connector.evse_id, connector_id=report.connector.connector_id),
+                status=report.status,
+                timestamp=_ts(report.timestamp),
+                error_code=report.error_code,
+                info=report.info,
+                vendor_id=report.vendor_id,
+                vendor_error_code=report.vendor_error_code,
+            ),
+            timeout=self._deadline,
+        )
+
+    def touch(self, cp_id: str) -> None:
+        self._seen[cp_id] = time.time()
+
+    async def flush(self) -> None:
+        if not self._seen:
+            return
+        batch, self._seen = self._seen, {}
+        request = pb.RecordActivityRequest(
+            activities=[
+                pb.Activity(charge_point_id=cp_id, seen_at=_ts(datetime.fromtimestamp(at, UTC)))
+                for cp_id, at in batch.items()
+            ]
+        )
+        try:
+            await self._registry.RecordActivity(request, timeout=self._deadline)
+        except grpc.aio.AioRpcError as exc:
+            log.warning("could not record activity of %d chargers: %s", len(batch), exc.code())
+            for cp_id, at in batch.items():  # keep them for the next flush; newer wins
+                self._seen.setdefault(cp_id, at)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._flush_interval)
+            await self.flush()

@@ -1,0 +1,25 @@
+"""Helpers both version packages share: timestamps and the handler table type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chargeplane.gateway.errors import ErrorKind, OcppError
+
+
+def now_iso() -> str:
+    """OCPP date-time: UTC with millisecond precision and a 'Z' suffix."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def to_iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_time(value: str) -> datetime:
+    """Parse a charger timestamp; one without an offset is read as UTC (common on 1.6)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"invalid date-time {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

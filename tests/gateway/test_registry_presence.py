@@ -1,0 +1,139 @@
+"""The connection registry in Redis: ownership, takeover, release, and Redis loss."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from chargeplane.gateway.backend import GrpcBackend
+from chargeplane.gateway.server import GatewayServer
+from redis.asyncio import Redis
+from websockets.exceptions import ConnectionClosed
+
+from chargeplane.config import Settings
+from chargeplane.embedded import EmbeddedRedis
+from chargeplane.presence import PresenceRegistry
+from chargeplane.runtime.components import AllInOne, all_in_one
+from tests.chargers import raw_charger
+
+
+async def _until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def second_gateway(allinone: AllInOne, pod: str, redis: Redis | None = None) -> AsyncIterator[GatewayServer]:
+    settings = allinone.settings.model_copy(
+        update={"pod_name": pod, "gateway_port": 0, "gateway_grpc_address": f"{pod}:50052"}
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{allinone.grpc_port}") as channel:
+        backend = GrpcBackend(channel, deadline=5, flush_interval=0.2)
+        gateway = GatewayServer(settings, backend, redis or allinone.redis)
+        await gateway.start()
+        try:
+            yield gateway
+        finally:
+            await gateway.stop()
+
+
+async def test_connect_claims_and_disconnect_releases(allinone: AllInOne, ocpp_url: str) -> None:
+    presence = PresenceRegistry(allinone.redis)
+    async with raw_charger(ocpp_url, "OWN-1", "1.6"):
+        await _until(lambda: _owned_by(presence, "OWN-1", allinone.settings.pod_name))
+        owner = await presence.lookup("OWN-1")
+        assert owner is not None and owner.protocol == "ocpp1.6" and owner.epoch >= 1
+        assert owner.address == allinone.settings.gateway_grpc_address
+    await _until(lambda: _absent(presence, "OWN-1"))
+
+
+async def _owned_by(presence: PresenceRegistry, cp_id: str, pod: str) -> bool:
+    owner = await presence.lookup(cp_id)
+    return owner is not None and owner.gateway == pod
+
+
+async def _absent(presence: PresenceRegistry, cp_id: str) -> bool:
+    return await presence.lookup(cp_id) is None
+
+
+async def test_newer_connection_on_same_gateway_wins(allinone: AllInOne, ocpp_url: str) -> None:
+    presence = PresenceRegistry(allinone.redis)
+    async with raw_charger(ocpp_url, "DUP-1", "2.0.1") as first:
+        await _until(lambda: _owned_by(presence, "DUP-1", allinone.settings.pod_name))
+        epoch1 = (await presence.lookup("DUP-1")).epoch  # type: ignore[union-attr]
+        async with raw_charger(ocpp_url, "DUP-1", "2.0.1") as second:
+            with pytest.raises(ConnectionClosed):
+                await first.recv(timeout=5)
+            assert first.ws.close_code == 1000
+            reply = await second.call("Heartbeat", {})
+            assert reply[0] == 3
+            owner = await presence.lookup("DUP-1")
+            assert owner is not None and owner.epoch > epoch1
+        await _until(lambda: _absent(presence, "DUP-1"))
+
+
+async def test_takeover_across_gateways_closes_the_old_socket(allinone: AllInOne, ocpp_url: str) -> None:
+    presence = PresenceRegistry(allinone.redis)
+    async with second_gateway(allinone, "gw-b") as gw_b:
+        url_b = f"ws://127.0.0.1:{gw_b.port}/ocpp"
+        async with raw_charger(ocpp_url, "HOP-1", "1.6") as on_a:
+            await _until(lambda: _owned_by(presence, "HOP-1", allinone.settings.pod_name))
+            async with raw_charger(url_b, "HOP-1", "1.6") as on_b:
+                with pytest.raises(ConnectionClosed):
+                    await on_a.recv(timeout=5)  # gateway A was told over Redis and closed it
+                await _until(lambda: _owned_by(presence, "HOP-1", "gw-b"))
+                assert "HOP-1" not in allinone.gateway.connections
+                assert (await on_b.call("Heartbeat", {}))[0] == 3
+            # A's late disconnect must not release B's entry; B's own close releases it.
+            await _until(lambda: _absent(presence, "HOP-1"))
+
+
+async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInOne, ocpp_url: str) -> None:
+    """If the eviction message is lost, the next refresh finds a newer epoch and closes."""
+    presence = PresenceRegistry(allinone.redis, pod="gw-elsewhere", address="x:1", ttl=30)
+    async with raw_charger(ocpp_url, "LOST-1", "2.0.1") as charger:
+        await _until(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
+        await presence.claim("LOST-1", "ocpp2.0.1")  # publishes to gw-test, but ...
+        await allinone.gateway.refresh_once()  # ... the refresh alone must also notice
+        with pytest.raises(ConnectionClosed):
+            await charger.recv(timeout=5)
+        assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
+
+
+async def test_registry_rebuilt_after_flush(allinone: AllInOne, ocpp_url: str) -> None:
+    presence = PresenceRegistry(allinone.redis)
+    async with raw_charger(ocpp_url, "FLUSH-1", "1.6") as charger:
+        await _until(lambda: _owned_by(presence, "FLUSH-1", allinone.settings.pod_name))
+        epoch = (await presence.lookup("FLUSH-1")).epoch  # type: ignore[union-attr]
+        await allinone.redis.flushall()
+        # Re-registered by the periodic refresh (presence_ttl / 3 in tests: 1 s).
+        await _until(lambda: _owned_by(presence, "FLUSH-1", allinone.settings.pod_name), timeout=5)
+        assert (await presence.lookup("FLUSH-1")).epoch == epoch  # type: ignore[union-attr]
+        assert (await charger.call("Heartbeat", {}))[0] == 3  # never disconnected
+
+
+async def test_registry_rebuilt_after_redis_restart(settings: Settings, tmp_path: Path) -> None:
+    """A dedicated Redis is killed and restarted empty; gateways re-register live sockets."""
+    own = EmbeddedRedis(tmp_path / "redis-own", durable=False)
+    settings.redis_url = own.start()
+    try:
+        async with all_in_one(settings) as running:
+            url = f"ws://127.0.0.1:{running.gateway_port}/ocpp"
+            presence = PresenceRegistry(running.redis)
+            async with raw_charger(url, "RESTART-1", "2.0.1") as charger:
+                await _until(lambda: _owned_by(presence, "RESTART-1", settings.pod_name))
+                own.kill()
+                await asyncio.sleep(0.5)
+                assert (await charger.call("Heartbeat", {}))[0] == 3  # serving without Redis
+                own.start()
+                await _until(lambda: _owned_by(presence, "RESTART-1", settings.pod_name), timeout=10)
+                assert (await charger.call("Heartbeat", {}))[0] == 3
+    finally:
+        own.stop()
