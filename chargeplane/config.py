@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     # Connection registry in Redis.
     pod_name: str = Field(default_factory=socket.gethostname)
     gateway_grpc_address: str = ""  # how other pods reach this gateway's gRPC server
+    gateway_grpc_port: int = Field(default=50052, ge=0, le=65535)  # `serve gateway` only
     presence_ttl: float = Field(default=90.0, gt=1)
     activity_flush_interval: float = Field(default=5.0, gt=0)
 

@@ -18,13 +18,14 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from typing import Protocol as TypingProtocol
 
 import orjson
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
 from chargeplane.gateway import metrics, validation
 from chargeplane.gateway.errors import VALID_CODES, ErrorKind, OcppError, error_code
 from websockets.asyncio.server import ServerConnection
@@ -33,6 +34,7 @@ from websockets.exceptions import ConnectionClosed
 from chargeplane.domain.chargepoints import Protocol, RegistrationStatus
 from chargeplane.tasks import spawn
 from chargeplane.telemetry.logs import cp_id_var
+from chargeplane.telemetry.tracing import tracer
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,19 @@ class CallErrorReply:
 
 
 class CallRejected(Exception):
-    """A CSMS CALL could not be sent (busy, closed, or its payload is invalid)."""
+    """A CSMS CALL could not be sent or answered."""
+
+
+class InvalidCall(CallRejected):
+    """The action or payload is not valid for the charger's protocol version."""
+
+
+class ChargerBusy(CallRejected):
+    """Too many CSMS CALLs are already waiting for this charger."""
+
+
+class ConnectionGone(CallRejected):
+    """The socket closed before the charger answered."""
 
 
 class ChargerTimeout(Exception):
@@ -74,6 +88,31 @@ class ChargerTimeout(Exception):
 
 
 class OcppConnection:
+    # Thousands live per process (G1 budget: <= 20 KiB each, sockets included): no
+    # per-instance __dict__, and per-connection structures stay small or are made lazily.
+    __slots__ = (
+        "_call_lock",
+        "_call_waiters",
+        "_inbox",
+        "_inbox_limit",
+        "_m",
+        "_on_activity",
+        "_pending",
+        "_pending_action",
+        "_pending_id",
+        "_span_prefix",
+        "_worker",
+        "boot_status",
+        "call_timeout",
+        "connected_at",
+        "cp_id",
+        "dispatcher",
+        "epoch",
+        "protocol",
+        "site",
+        "ws",
+    )
+
     def __init__(
         self,
         ws: ServerConnection,
@@ -95,17 +134,17 @@ class OcppConnection:
         self.boot_status: RegistrationStatus | None = None  # last boot answer on this socket
         self.epoch = 0  # fencing token from the connection registry
         self.connected_at = time.time()
-        self._inbox: deque[tuple[str, str, Any]] = deque()
-        self._inbox_ids: set[str] = set()
+        self._inbox: list[tuple[str, str, Any]] = []  # short (<= call_queue_limit)
         self._inbox_limit = call_queue_limit
         self._worker: asyncio.Task[None] | None = None
         # CSMS -> charger: one outstanding CALL; others wait on the lock (FIFO).
-        self._call_lock = asyncio.Lock()
+        self._call_lock: asyncio.Lock | None = None
         self._call_waiters = 0
         self._pending_id: str | None = None
         self._pending_action = ""
         self._pending: asyncio.Future[CallResult | CallErrorReply] | None = None
         self._m = metrics.for_protocol(self.protocol)
+        self._span_prefix = "Ocpp16" if self.protocol is Protocol.OCPP16 else "Ocpp201"
 
     # ---------------------------------------------------------------- receiving
     async def run(self) -> None:
@@ -118,7 +157,7 @@ class OcppConnection:
             pass
         finally:
             if self._pending is not None and not self._pending.done():
-                self._pending.set_exception(CallRejected("connection closed"))
+                self._pending.set_exception(ConnectionGone("the charger disconnected"))
 
     def on_frame(self, frame: str | bytes) -> None:
         try:
@@ -159,14 +198,13 @@ class OcppConnection:
         if not isinstance(action, str):
             self._reject_frame(message_id, ErrorKind.RPC_FRAMEWORK, "action must be a string")
             return
-        if message_id in self._inbox_ids:
+        if any(queued[0] == message_id for queued in self._inbox):
             log.warning("dropping duplicate CALL %s (%s) still being handled", message_id, action)
             return
         if len(self._inbox) >= self._inbox_limit:
             self._reject_frame(message_id, ErrorKind.GENERIC, "too many CALLs queued for this connection")
             return
         self._inbox.append((message_id, action, msg[3]))
-        self._inbox_ids.add(message_id)
         if self._worker is None:
             self._worker = asyncio.create_task(self._drain())
 
@@ -177,8 +215,7 @@ class OcppConnection:
                 try:
                     await self._handle_call(message_id, action, payload)
                 finally:
-                    self._inbox.popleft()
-                    self._inbox_ids.discard(message_id)
+                    del self._inbox[0]
         finally:
             self._worker = None
 
@@ -188,6 +225,25 @@ class OcppConnection:
         known = action in validation.known_actions(self.protocol)
         label = action if known else "(unknown)"  # bounded metric labels, whatever chargers send
         self._m.received(label)
+        span = tracer.start_span(
+            f"{self._span_prefix}/{label}",
+            kind=SpanKind.SERVER,
+            attributes={
+                "rpc.system": "ocpp",
+                "rpc.method": label,
+                "ocpp.message_id": message_id,
+                "ocpp.charge_point_id": self.cp_id,
+            },
+        )
+        try:
+            with trace.use_span(span, end_on_exit=True):
+                await self._dispatch(message_id, action, label, known, payload, started, span)
+        except ConnectionClosed:
+            pass
+
+    async def _dispatch(
+        self, message_id: str, action: str, label: str, known: bool, payload: Any, started: float, span: Span
+    ) -> None:
         try:
             handler = self.dispatcher.handler(action)
             if handler is None:
@@ -200,10 +256,13 @@ class OcppConnection:
             result = await handler(self, payload)
             validation.validate(self.protocol, action, "response", result)
         except OcppError as exc:
+            span.set_attribute("rpc.response.status_code", error_code(exc.kind, self.protocol))
             await self._send_error(message_id, exc.kind, exc.description, exc.details, label)
         except ConnectionClosed:
             raise
-        except Exception:
+        except Exception as exc:
+            span.record_exception(exc)
+            span.set_attribute("error.type", type(exc).__name__)
             log.exception("handler for %s failed", action)
             await self._send_error(message_id, ErrorKind.INTERNAL, "internal error while handling the CALL", {}, label)
         else:
@@ -251,9 +310,12 @@ class OcppConnection:
         try:
             validation.validate(self.protocol, action, "request", payload)
         except (OcppError, KeyError) as exc:
-            raise CallRejected(f"invalid {action} for {self.protocol}: {exc}") from exc
+            detail = exc.description if isinstance(exc, OcppError) else f"unknown action {action!r}"
+            raise InvalidCall(f"invalid {action} for {self.protocol.value}: {detail}") from exc
         if self._call_waiters >= self._inbox_limit:
-            raise CallRejected("too many commands queued for this charger")
+            raise ChargerBusy("too many commands queued for this charger")
+        if self._call_lock is None:
+            self._call_lock = asyncio.Lock()
         self._call_waiters += 1
         try:
             async with self._call_lock:
@@ -269,7 +331,7 @@ class OcppConnection:
                 except TimeoutError:
                     raise ChargerTimeout(f"{self.cp_id} did not answer {action} in time") from None
                 except ConnectionClosed as exc:
-                    raise CallRejected("connection closed") from exc
+                    raise ConnectionGone("the charger disconnected") from exc
                 finally:
                     self._pending = None
                     self._pending_id = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from alembic import command
@@ -25,6 +26,10 @@ SCRIPT_LOCATION = "chargeplane.db:migrations"
 MIGRATION_LOCK_KEY = 0x63706D6967726174
 
 _T = TypeVar("_T")
+
+# alembic keeps its running environment in module globals, so two commands in one process
+# would share a context: serialise them here (the advisory lock covers other processes).
+_alembic_lock = threading.Lock()
 
 
 def async_url(url: str) -> str:
@@ -48,25 +53,21 @@ def alembic_config(url: str) -> Config:
 def _outside_event_loop(fn: Callable[[], _T]) -> _T:
     """Run `fn` here, or in a helper thread when this thread already runs an event loop
     (env.py needs `asyncio.run`, which refuses to nest)."""
+    fn = _serialised(fn)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return fn()
-    result: list[_T] = []
-    errors: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chargeplane-migrate") as pool:
+        return pool.submit(fn).result()
 
-    def target() -> None:
-        try:
-            result.append(fn())
-        except BaseException as exc:
-            errors.append(exc)
 
-    thread = threading.Thread(target=target, name="chargeplane-migrate")
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return result[0]
+def _serialised(fn: Callable[[], _T]) -> Callable[[], _T]:
+    def run() -> _T:
+        with _alembic_lock:
+            return fn()
+
+    return run
 
 
 def upgrade(url: str, revision: str = "head") -> None:

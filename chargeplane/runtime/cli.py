@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 
 from chargeplane.config import BootPolicy, Settings
 from chargeplane.telemetry.logs import setup_logging
+from chargeplane.telemetry.tracing import setup_tracing
 
 log = logging.getLogger("chargeplane")
 
@@ -72,6 +74,7 @@ def run(
         boot_policy=boot_policy,
     )
     setup_logging(settings.log_level, settings.log_json)
+    setup_tracing("chargeplane")
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
     try:
         # Embedded servers are started from the main thread: they die with this process.
@@ -120,6 +123,7 @@ def serve(component: str) -> None:
 
     settings = Settings()
     setup_logging(settings.log_level, settings.log_json)
+    setup_tracing(f"chargeplane-{component}")
     if not settings.postgres_url and component != "gateway":
         raise click.UsageError("CHARGEPLANE_POSTGRES_URL is required")
     if not settings.redis_url and component != "api":
@@ -129,12 +133,21 @@ def serve(component: str) -> None:
         async with contextlib.AsyncExitStack() as stack:
             if component == "registry":
                 pool = await c.open_pool(stack, settings)
-                _, port = await c.start_grpc(stack, settings, pool, c.open_redis(stack, settings))
+                server, port = c.grpc_server(settings, settings.grpc_port)
+                c.add_registry(server, settings, pool, c.open_redis(stack, settings))
+                await c.start_grpc(stack, server)
                 log.info("registry serving gRPC on %s:%d", settings.grpc_host, port)
             elif component == "gateway":
+                server, port = c.grpc_server(settings, settings.gateway_grpc_port)
+                own = settings.model_copy(
+                    update={"gateway_grpc_address": settings.gateway_grpc_address or f"{socket.getfqdn()}:{port}"}
+                )
                 registry = await c.open_channel(stack, settings.registry_target())
-                port = (await c.start_gateway(stack, settings, c.open_redis(stack, settings), registry)).port
-                log.info("gateway serving OCPP on %s:%d", settings.gateway_host, port)
+                gateway = c.build_gateway(own, c.open_redis(stack, settings), registry)
+                c.add_gateway_service(server, gateway)
+                await c.start_grpc(stack, server)
+                await c.start_gateway(stack, gateway)
+                log.info("gateway serving OCPP on %s:%d, gRPC on %d", settings.gateway_host, gateway.port, port)
             else:
                 pool = await c.open_pool(stack, settings)
                 registry = await c.open_channel(stack, settings.registry_target())

@@ -1,4 +1,4 @@
-"""Building blocks of every runtime: storage clients, the gRPC server, the gateway, the API.
+"""Building blocks of every runtime: storage clients, gRPC servers, the gateway, the API.
 
 `chargeplane run` composes all of them in one process; `chargeplane serve <component>`
 runs one per process, as the pods do. Either way the gateway reaches the registry over
@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 import asyncpg
 import grpc
 import uvicorn
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from redis.asyncio import Redis
 
 from chargeplane.config import Settings
+from chargeplane.telemetry.tracing import server_interceptors, traced_channel
 
 if TYPE_CHECKING:
     from chargeplane.gateway.server import GatewayServer
@@ -43,37 +45,60 @@ def open_redis(stack: contextlib.AsyncExitStack, settings: Settings) -> Redis:
     return redis
 
 
-async def start_grpc(
-    stack: contextlib.AsyncExitStack, settings: Settings, pool: asyncpg.Pool, redis: Redis
-) -> tuple[grpc.aio.Server, int]:
-    from chargeplane.services.registry import add_to_server
+def grpc_server(settings: Settings, port: int) -> tuple[grpc.aio.Server, int]:
+    """A gRPC server bound (not started yet: servicers are added before start)."""
+    server = grpc.aio.server(interceptors=server_interceptors())
+    bound = server.add_insecure_port(f"{settings.grpc_host}:{port}")
+    return server, bound
 
-    server = grpc.aio.server()
-    add_to_server(server, pool, redis, settings)
-    port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+
+async def start_grpc(stack: contextlib.AsyncExitStack, server: grpc.aio.Server) -> None:
     await server.start()
     stack.push_async_callback(server.stop, 5.0)
-    return server, port
+
+
+def add_registry(server: grpc.aio.Server, settings: Settings, pool: asyncpg.Pool, redis: Redis) -> None:
+    from chargeplane.services.registry import add_to_server
+
+    add_to_server(server, pool, redis, settings)
 
 
 async def open_channel(stack: contextlib.AsyncExitStack, target: str) -> grpc.aio.Channel:
-    channel = grpc.aio.insecure_channel(target)
+    channel = traced_channel(target)
     stack.push_async_callback(channel.close)
     return channel
 
 
-async def start_gateway(
-    stack: contextlib.AsyncExitStack, settings: Settings, redis: Redis, registry: grpc.aio.Channel
-) -> GatewayServer:
+def build_gateway(settings: Settings, redis: Redis, registry: grpc.aio.Channel) -> GatewayServer:
     from chargeplane.gateway.backend import GrpcBackend
+    from chargeplane.gateway.server import GatewayServer
 
     backend = GrpcBackend(registry, deadline=settings.service_deadline, flush_interval=settings.activity_flush_interval)
+    return GatewayServer(settings, backend, redis)
+
+
+def add_gateway_service(server: grpc.aio.Server, gateway: GatewayServer) -> None:
+    from chargeplane.gateway.rpc_service import add_to_server
+
+    add_to_server(server, gateway)
+    servicer = health.HealthServicer()
+    servicer.set("chargeplane.gateway.v1.GatewayService", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+
+
+async def start_gateway(stack: contextlib.AsyncExitStack, gateway: GatewayServer) -> None:
+    from chargeplane.gateway.backend import GrpcBackend
+
+    backend = gateway.backend
+    assert isinstance(backend, GrpcBackend)
     backend.start()
-    stack.push_async_callback(backend.stop)
-    gateway = GatewayServer(settings, backend, redis)
     await gateway.start()
-    stack.push_async_callback(gateway.stop)
-    return gateway
+
+    async def stop() -> None:
+        await gateway.stop()
+        await backend.stop()  # last flush of last-seen times, while the registry still runs
+
+    stack.push_async_callback(stop)
 
 
 class _ApiServer(uvicorn.Server):
@@ -99,6 +124,7 @@ async def start_api(
     while not server.started:
         if task.done():
             task.result()  # re-raise the start-up failure (e.g. port in use)
+            raise RuntimeError("the REST API stopped during start-up")
         await asyncio.sleep(0.01)
 
     async def shutdown() -> None:
@@ -131,12 +157,16 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
     async with contextlib.AsyncExitStack() as stack:
         pool = await open_pool(stack, settings)
         redis = open_redis(stack, settings)
-        _, grpc_port = await start_grpc(stack, settings, pool, redis)
-        own_grpc = f"{settings.grpc_host}:{grpc_port}"
+        server, grpc_port = grpc_server(settings, settings.grpc_port)
+        own = f"{'127.0.0.1' if settings.grpc_host in ('0.0.0.0', '::') else settings.grpc_host}:{grpc_port}"
         settings = settings.model_copy(
-            update={"gateway_grpc_address": settings.gateway_grpc_address or own_grpc, "grpc_port": grpc_port}
+            update={"gateway_grpc_address": settings.gateway_grpc_address or own, "grpc_port": grpc_port}
         )
-        registry = await open_channel(stack, settings.registry_address or own_grpc)
-        gateway = await start_gateway(stack, settings, redis, registry)
+        add_registry(server, settings, pool, redis)
+        registry = await open_channel(stack, settings.registry_address or own)
+        gateway = build_gateway(settings, redis, registry)
+        add_gateway_service(server, gateway)
+        await start_grpc(stack, server)
+        await start_gateway(stack, gateway)
         api_port, token = await start_api(stack, settings, pool, registry)
         yield AllInOne(settings, gateway, grpc_port, api_port, token, pool, redis)

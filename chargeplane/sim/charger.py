@@ -109,7 +109,7 @@ class Charger:
 
     # -- outgoing CALLs -----------------------------------------------------------------
     def call(self, action: str, payload: Payload, step: int = STEP_NONE) -> None:
-        if self.state < BOOTING:
+        if self.state < BOOTING or self.sim.stopping:
             return  # offline: a real charger would queue; the scenario restarts on boot
         if self.pending_uid is not None:
             if self.queue is None:
@@ -125,7 +125,8 @@ class Charger:
         self.uid_seq += 1
         uid = str(self.uid_seq)
         if not link.send(orjson.dumps([2, uid, action, payload])):
-            self.sim.stats.lost_in_flight[action] += 1
+            if not (link.closing or self.sim.stopping):  # our own close is not a loss
+                self.sim.stats.lost_in_flight[action] += 1
             return
         now = time.monotonic()
         self.pending_uid = uid
@@ -150,6 +151,7 @@ class Charger:
     # -- transport callbacks --------------------------------------------------------------
     def on_tcp_connected(self, link: WsLink) -> None:
         self.link = link
+        self.sim.on_link(+1)
         self.state = HANDSHAKE
 
     def on_handshake_failed(self, reason: str) -> None:
@@ -185,6 +187,7 @@ class Charger:
         was_connected = self.state >= BOOTING
         was_ready = self.state == READY
         self.link = None
+        sim.on_link(-1)
         self.state = OFFLINE
         self._cancel_timers()
         if self.pending_uid is not None and not link.closing:
@@ -211,7 +214,7 @@ class Charger:
             stats.protocol_errors["malformed_frame"] += 1
             return
         kind = msg[0]
-        if kind == 3 or kind == 4:
+        if kind in (3, 4):
             if msg[1] != self.pending_uid:
                 stats.protocol_errors["unexpected_or_late_result"] += 1
                 return
@@ -245,11 +248,11 @@ class Charger:
             self.pending_uid = None
             self._send_next()
             self.on_call_error(action, step, "Timeout")
-        elif HANDSHAKE >= self.state >= CONNECTING and self.connect_deadline and now > self.connect_deadline:
-            if self.state == HANDSHAKE and self.link is not None:
-                self.sim.stats.timeouts["handshake"] += 1
-                self.connect_deadline = 0.0
-                self.link.abort()
+        elif self.state == HANDSHAKE and self.link is not None and 0 < self.connect_deadline < now:
+            # TCP is up but the server never answered the upgrade request.
+            self.sim.stats.timeouts["handshake"] += 1
+            self.connect_deadline = 0.0
+            self.link.abort()
 
     # -- results of our CALLs ---------------------------------------------------------------
     def on_result(self, action: str, step: int, payload: Payload) -> None:
@@ -301,9 +304,7 @@ class Charger:
             # The CSMS could not decide (e.g. Authorize not implemented): try the
             # transaction anyway, as a charger with unknown-id offline rules would.
             self._start_transaction()
-        elif step == STEP_START:
-            self._end_session(failed=True)
-        elif step == STEP_STOP:
+        elif step in (STEP_START, STEP_STOP):
             self._end_session(failed=True)
 
     def _retry_boot(self) -> None:
@@ -363,6 +364,8 @@ class Charger:
                 payload = meter_values_201(1, self.meter_wh, self.power_w)
         elif action == "StatusNotification":
             payload = self.dialect.status(1, self.dialect.available)
+        elif action == "Authorize":  # the same token every time: an auth-cache hit (G7)
+            payload = self.dialect.authorize(self.sim.config.id_tag)
         else:
             payload = {}
         self.call(action, payload)
@@ -466,7 +469,7 @@ class Charger:
 
     # -- CALLs from the CSMS ---------------------------------------------------------------
     def on_csms_call(self, uid: str, action: str, payload: Payload) -> None:
-        from chargeplane.sim.commands import answer  # noqa: PLC0415 (small cycle)
+        from chargeplane.sim.commands import answer  # here, not at the top: commands imports this module
 
         stats = self.sim.stats
         stats.csms_calls[action] += 1

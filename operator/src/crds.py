@@ -58,6 +58,7 @@ def _crd(
     spec: Schema,
     status: Schema,
     columns: list[dict[str, Any]],
+    root_rules: list[Schema] | None = None,
 ) -> Crd:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -95,6 +96,7 @@ def _crd(
                                 "status": status,
                             },
                             required=["spec"],
+                            rules=root_rules,
                         )
                     },
                 }
@@ -221,6 +223,9 @@ def charging_site() -> Crd:
         plural=r.SITE_PLURAL,
         singular="chargingsite",
         short_names=["csite", "chgsite"],
+        # Child names append up to "-gateway-pods"; a StatefulSet's pods also carry a
+        # "<name>-<hash>" revision label, which must fit in 63 characters.
+        root_rules=[rule("size(self.metadata.name) <= 40", "ChargingSite names are at most 40 characters")],
         description="A physical charging site: its grid limit, smart charging and the gateway shards its chargers use.",
         spec=spec,
         status=status,
@@ -312,7 +317,9 @@ def charge_point() -> Crd:
     spec = obj(
         "Desired state of one charger.",
         {
-            "siteRef": string("Name of the ChargingSite (same namespace) this charger belongs to.", pattern=_NAME_PATTERN),
+            "siteRef": string(
+                "Name of the ChargingSite (same namespace) this charger belongs to.", pattern=_NAME_PATTERN
+            ),
             "identity": string(
                 "The charger's OCPP identity (the last URL path segment and the Basic auth username); "
                 "defaults to metadata.name. Immutable.",
@@ -326,7 +333,8 @@ def charge_point() -> Crd:
                 **{"x-kubernetes-list-type": "set"},
             ),
             "securityProfile": integer(
-                "OCPP security profile: 0 none (testing only), 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificates.",
+                "OCPP security profile: 0 none (testing only), 1 Basic auth, 2 TLS + Basic auth, "
+                "3 TLS client certificates.",
                 minimum=0,
                 maximum=3,
                 default=2,
@@ -354,7 +362,8 @@ def charge_point() -> Crd:
                 "securityProfile 0 has no password; remove credentialsSecretRef",
             ),
             rule(
-                "!(has(self.configuration) && has(self.configuration.ocpp16) && !self.ocppVersions.exists(v, v == 'ocpp1.6'))",
+                "!(has(self.configuration) && has(self.configuration.ocpp16)"
+                " && !self.ocppVersions.exists(v, v == 'ocpp1.6'))",
                 "configuration.ocpp16 needs ocpp1.6 in ocppVersions",
             ),
         ],
@@ -416,7 +425,9 @@ def _service(description: str, default_replicas: int) -> Schema:
     return obj(
         description,
         {
-            "replicas": integer("Pods of this service; 0 turns it off.", minimum=0, maximum=100, default=default_replicas),
+            "replicas": integer(
+                "Pods of this service; 0 turns it off.", minimum=0, maximum=100, default=default_replicas
+            ),
             "resources": compute_resources("Compute resources of each pod."),
         },
         default={},
@@ -432,7 +443,9 @@ def control_plane() -> Crd:
                 {
                     "repository": string("Image repository.", minLength=1, default="ghcr.io/chargeplane/chargeplane"),
                     "tag": string("Image tag.", minLength=1, default="0.1.0"),
-                    "pullPolicy": string("Image pull policy.", enum=["Always", "IfNotPresent", "Never"], default="IfNotPresent"),
+                    "pullPolicy": string(
+                        "Image pull policy.", enum=["Always", "IfNotPresent", "Never"], default="IfNotPresent"
+                    ),
                 },
                 default={},
             ),
@@ -453,7 +466,9 @@ def control_plane() -> Crd:
                 enum=["dev", "production"],
                 default="production",
             ),
-            "logLevel": string("Log level of every component.", enum=["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO"),
+            "logLevel": string(
+                "Log level of every component.", enum=["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO"
+            ),
             "ingress": obj(
                 "Public HTTP(S) entry for chargers (/ocpp) and the REST API (/api).",
                 {
@@ -509,5 +524,45 @@ def control_plane() -> Crd:
     )
 
 
+def kopf_peering(*, clusterwide: bool) -> Crd:
+    """kopf's own peering CRD (kopf.dev/v1), shipped so that several operator pods elect one."""
+    kind = "ClusterKopfPeering" if clusterwide else "KopfPeering"
+    plural = kind.lower() + "s"
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.kopf.dev", "labels": {"app.kubernetes.io/part-of": r.PART_OF}},
+        "spec": {
+            "group": "kopf.dev",
+            "scope": "Cluster" if clusterwide else "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "description": "kopf operators' peering: which replicas are alive, with what priority.",
+                            "properties": {
+                                "status": {
+                                    "type": "object",
+                                    "description": "One entry per live operator pod, written by kopf.",
+                                    "x-kubernetes-preserve-unknown-fields": True,
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
 def all_crds() -> list[Crd]:
     return [control_plane(), charging_site(), charge_point()]
+
+
+def peering_crds() -> list[Crd]:
+    return [kopf_peering(clusterwide=False), kopf_peering(clusterwide=True)]

@@ -62,13 +62,17 @@ def rule(expression: str, message: str) -> Schema:
     return {"rule": expression, "message": message}
 
 
+_NUMBER = r"(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+_QUANTITY = rf"^(\+|-)?{_NUMBER}(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?{_NUMBER}))?$"
+
+
 def quantity(description: str) -> Schema:
     # The apiserver's own representation of resource.Quantity in CRDs.
     return {
         "description": description,
         "anyOf": [{"type": "integer"}, {"type": "string"}],
         "x-kubernetes-int-or-string": True,
-        "pattern": r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$",
+        "pattern": _QUANTITY,
     }
 
 
@@ -134,6 +138,4 @@ def conditions() -> Schema:
 
 
 def observed_generation() -> Schema:
-    return integer(
-        "metadata.generation of the spec the status was last reconciled from.", format="int64", minimum=0
-    )
+    return integer("metadata.generation of the spec the status was last reconciled from.", format="int64", minimum=0)

@@ -89,7 +89,12 @@ def container_security() -> Manifest:
 def pod_spec(control_plane: Manifest, container: Manifest, **extra: Any) -> Manifest:
     spec = control_plane.get("spec", {})
     pod: Manifest = {
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "fsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": [container],
         # No API access from the workloads: only the operator talks to Kubernetes.
         "automountServiceAccountToken": False,

@@ -1,0 +1,53 @@
+"""The FastAPI application: operator-facing REST over the services' gRPC APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import grpc  # type: ignore[import-untyped]
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from chargeplane.config import Settings
+from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
+
+from . import ops, problems, routes
+from .auth import TokenVerifier
+from .middleware import MetricsMiddleware, RequestIdMiddleware
+
+
+def create_app(settings: Settings, pool: asyncpg.Pool, registry_channel: grpc.aio.Channel) -> FastAPI:
+    """The caller owns `pool` and `registry_channel` (opens and closes them)."""
+    app = FastAPI(
+        title="chargeplane API",
+        version="v1",
+        description="Operator-facing REST API of the chargeplane CSMS. Errors are RFC 9457 problem details.",
+    )
+    app.state.settings = settings
+    app.state.pool = pool
+    app.state.registry_channel = registry_channel
+    app.state.registry = RegistryServiceStub(registry_channel)  # the only way to the registry
+    app.state.token_verifier = TokenVerifier(pool)
+
+    problems.install(app)
+    app.include_router(ops.router)
+    app.include_router(routes.router)
+    # Last added runs first: the request id is set before metrics and every handler.
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = problems.fix_openapi(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,131 @@
+"""kmock's stateful Kubernetes emulator, plus the apiserver bookkeeping kopf and our status rely on.
+
+kmock 0.8 stores objects as plain JSON (ecosystem.md §1): no metadata.generation, no uid or
+creationTimestamp, and the status subresource is not split from the main resource. Those
+are added here in the way the apiserver does them, so observedGeneration and "status only
+through /status" are exercised honestly. Still not emulated (only a real cluster proves
+them): schema validation and defaulting (see crdcheck.py), garbage collection by
+ownerReferences, controllers (nothing sets a StatefulSet's readyReplicas unless a test
+does), RBAC, and server-side admission.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp.web
+import jsonpatch
+import kmock
+from chargeplane.operator import resources as r
+from kmock._internal import dicts, enums, rendering
+
+_rv = itertools.count(1)
+
+# What the emulator serves, as discovery tells kopf: (group/version/plural, kind, namespaced, subresources).
+RESOURCES = [
+    (f"{r.API_VERSION}/{r.SITE_PLURAL}", "ChargingSite", True, {"status"}),
+    (f"{r.API_VERSION}/{r.CHARGEPOINT_PLURAL}", "ChargePoint", True, {"status"}),
+    (f"{r.API_VERSION}/{r.CONTROLPLANE_PLURAL}", "ControlPlane", True, {"status"}),
+    ("apps/v1/statefulsets", "StatefulSet", True, {"status"}),
+    ("apps/v1/deployments", "Deployment", True, {"status"}),
+    ("v1/services", "Service", True, {"status"}),
+    ("v1/configmaps", "ConfigMap", True, set()),
+    ("v1/secrets", "Secret", True, set()),
+    ("v1/events", "Event", True, set()),
+    ("networking.k8s.io/v1/ingresses", "Ingress", True, {"status"}),
+    ("policy/v1/poddisruptionbudgets", "PodDisruptionBudget", True, {"status"}),
+    ("kopf.dev/v1/kopfpeerings", "KopfPeering", True, set()),
+    # kopf's "backbone": it waits until discovery shows these before it starts any watch.
+    ("v1/namespaces", "Namespace", False, set()),
+    ("apiextensions.k8s.io/v1/customresourcedefinitions", "CustomResourceDefinition", False, set()),
+]
+
+
+class ApiServerEmulator(kmock.KubernetesEmulator):  # type: ignore[misc]
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        for key, kind, namespaced, subresources in RESOURCES:
+            self.resources[key] = kmock.ResourceInfo(
+                kind=kind, namespaced=namespaced, singular=kind.lower(), subresources=subresources,
+                verbs={"get", "list", "watch", "create", "update", "patch", "delete"},
+            )  # fmt: skip
+
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        # A failed JSON-patch "test" (kopf's optimistic lock on resourceVersion) is a 422 on a
+        # real apiserver; kopf then retries on its next cycle. kmock would answer 500.
+        if isinstance(exc, jsonpatch.JsonPatchTestFailed):
+            exc = kmock.KubernetesError(status=422, reason="Invalid", message=str(exc))
+        response: aiohttp.web.StreamResponse = await super()._render_error(exc)
+        return response
+
+    def _has_status(self, request: rendering.Request) -> bool:
+        for res, info in self.resources.items():
+            if res == request.resource:
+                return "status" in info.subresources
+        return False
+
+    async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        if request.resource is not None:
+            if request.action == enums.action.CREATE and isinstance(request.data, dict):
+                meta = request.data.setdefault("metadata", {})
+                meta.setdefault("uid", str(uuid.uuid4()))
+                meta.setdefault("creationTimestamp", "2026-11-23T00:00:00Z")
+                meta["generation"] = 1
+                meta["resourceVersion"] = str(next(_rv))
+                if self._has_status(request):
+                    request.data.pop("status", None)  # status is written only through /status
+            elif request.action == enums.action.UPDATE and request.name is not None:
+                self._bookkeep_patch(request)
+        return await super()._handle(request)
+
+    def _bookkeep_patch(self, request: rendering.Request) -> None:
+        key = (request.resource, request.namespace, request.name)
+        if key not in self.objects or self.objects[key].deleted:
+            return  # the emulator answers 404 itself
+        current = copy.deepcopy(self.objects[key].raw)
+        split = self._has_status(request)
+        to_status = request.subresource == "status"
+        rv = str(next(_rv))
+        if isinstance(request.data, list):  # JSON patch (kopf tests resourceVersion first)
+            ops = [op for op in request.data if not split or _is_status(op["path"]) == to_status or op["op"] == "test"]
+            spec_touched = any(op["path"].startswith("/spec") for op in ops)
+            # Request is frozen; its parsed body is not: edit the list in place.
+            request.data[:] = [*ops, {"op": "add", "path": "/metadata/resourceVersion", "value": rv}]
+            if spec_touched:
+                request.data.append({"op": "add", "path": "/metadata/generation", "value": _generation(current) + 1})
+            return
+        data: dict[str, Any] = request.data
+        if split:
+            for field in list(data):
+                if (field == "status") != to_status:
+                    del data[field]
+        data.setdefault("metadata", {})["resourceVersion"] = rv
+        if "spec" in data:
+            new_spec = dicts.merge_patch_dict(current.get("spec") or {}, data["spec"])
+            if new_spec != current.get("spec"):  # the apiserver bumps generation on spec changes only
+                data["metadata"]["generation"] = _generation(current) + 1
+
+
+def _is_status(path: str) -> bool:
+    return path == "/status" or path.startswith("/status/")
+
+
+def _generation(obj: dict[str, Any]) -> int:
+    return int(obj.get("metadata", {}).get("generation", 1))
+
+
+def kubeconfig(path: Path, server: str) -> Path:
+    path.write_text(
+        f"""apiVersion: v1
+kind: Config
+clusters: [{{name: emulator, cluster: {{server: "{server}"}}}}]
+users: [{{name: tester, user: {{token: emulator-token}}}}]
+contexts: [{{name: emulator, context: {{cluster: emulator, user: tester, namespace: default}}}}]
+current-context: emulator
+"""
+    )
+    return path
