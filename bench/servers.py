@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import resource
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,10 @@ def _preexec(cpus: set[int] | None) -> Any:
         if cpus:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(0, cpus)
+        # If the suite dies (Ctrl-C, a test timeout's SIGKILL), take the server with it
+        # instead of leaving it holding ports and CPU: PR_SET_PDEATHSIG on Linux.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
     return setup
 
@@ -105,7 +111,8 @@ class Server:
 
     def parse(self, line: str) -> None:
         if m := re.search(r"charger URL:\s*(\S+)", line):
-            self.url = m.group(1).rstrip("/")
+            # "ws://host:port/ocpp/<chargePointId>": keep the base the simulator extends.
+            self.url = re.sub(r"/<[^>]*>$", "", m.group(1)).rstrip("/")
             self._ready.set()
 
     def is_ready(self) -> bool:
@@ -177,7 +184,8 @@ class ChargeplaneServer(Server):
 
     def parse(self, line: str) -> None:
         if m := re.search(r"REST API:\s*(\S+)", line):
-            self.api_url = m.group(1).rstrip("/")
+            parts = urllib.parse.urlsplit(m.group(1))
+            self.api_url = f"{parts.scheme}://{parts.netloc}"  # /readyz and /openapi.json live at the root
         if m := re.search(r"API token:\s*(\S+)", line):
             self.token = m.group(1)
         super().parse(line)

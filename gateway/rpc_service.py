@@ -25,6 +25,7 @@ from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceServicer, a
 
 log = logging.getLogger(__name__)
 MAX_TIMEOUT = 300.0
+SERVICE_NAME = "chargeplane.gateway.v1.GatewayService"
 
 
 class GatewayServicer(GatewayServiceServicer):

@@ -7,6 +7,8 @@ migrated template and a flushed Redis, so tests never see each other's data.
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,14 +25,18 @@ _db_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def pg_server() -> Iterator[EmbeddedPostgres]:
     from chargeplane.db.migrate import upgrade
 
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), durable=False, database=TEMPLATE_DB)
+    # Not under pytest's temp root: a concurrent pytest session resets that root's
+    # permissions, which would cut the unprivileged server user off its data.
+    data_dir = Path(tempfile.mkdtemp(prefix="chargeplane-pg-"))
+    server = EmbeddedPostgres(data_dir, durable=False, database=TEMPLATE_DB)
     server.start()
     upgrade(server.url)
     yield server
     server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -133,19 +133,20 @@ def serve(component: str) -> None:
         async with contextlib.AsyncExitStack() as stack:
             if component == "registry":
                 pool = await c.open_pool(stack, settings)
-                server, port = c.grpc_server(settings, settings.grpc_port)
-                c.add_registry(server, settings, pool, c.open_redis(stack, settings))
-                await c.start_grpc(stack, server)
-                log.info("registry serving gRPC on %s:%d", settings.grpc_host, port)
+                grpc_srv = c.grpc_server(settings, settings.grpc_port)
+                c.add_registry(grpc_srv, settings, pool, c.open_redis(stack, settings))
+                await c.start_grpc(stack, grpc_srv)
+                log.info("registry serving gRPC on %s:%d", settings.grpc_host, grpc_srv.port)
             elif component == "gateway":
-                server, port = c.grpc_server(settings, settings.gateway_grpc_port)
+                grpc_srv = c.grpc_server(settings, settings.gateway_grpc_port)
+                port = grpc_srv.port
                 own = settings.model_copy(
                     update={"gateway_grpc_address": settings.gateway_grpc_address or f"{socket.getfqdn()}:{port}"}
                 )
                 registry = await c.open_channel(stack, settings.registry_target())
                 gateway = c.build_gateway(own, c.open_redis(stack, settings), registry)
-                c.add_gateway_service(server, gateway)
-                await c.start_grpc(stack, server)
+                await c.add_gateway_service(grpc_srv, gateway)
+                await c.start_grpc(stack, grpc_srv)
                 await c.start_gateway(stack, gateway)
                 log.info("gateway serving OCPP on %s:%d, gRPC on %d", settings.gateway_host, gateway.port, port)
             else:

@@ -45,22 +45,33 @@ def open_redis(stack: contextlib.AsyncExitStack, settings: Settings) -> Redis:
     return redis
 
 
-def grpc_server(settings: Settings, port: int) -> tuple[grpc.aio.Server, int]:
-    """A gRPC server bound (not started yet: servicers are added before start)."""
+@dataclass
+class GrpcServer:
+    """A bound gRPC server (servicers are added before start) with its one health service."""
+
+    server: grpc.aio.Server
+    port: int
+    health_servicer: health.aio.HealthServicer
+
+
+def grpc_server(settings: Settings, port: int) -> GrpcServer:
     server = grpc.aio.server(interceptors=server_interceptors())
     bound = server.add_insecure_port(f"{settings.grpc_host}:{port}")
-    return server, bound
+    # One grpc.health.v1 servicer per server: a second registration would replace the first.
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    return GrpcServer(server, bound, health_servicer)
 
 
-async def start_grpc(stack: contextlib.AsyncExitStack, server: grpc.aio.Server) -> None:
-    await server.start()
-    stack.push_async_callback(server.stop, 5.0)
+async def start_grpc(stack: contextlib.AsyncExitStack, grpc_srv: GrpcServer) -> None:
+    await grpc_srv.server.start()
+    stack.push_async_callback(grpc_srv.server.stop, 5.0)
 
 
-def add_registry(server: grpc.aio.Server, settings: Settings, pool: asyncpg.Pool, redis: Redis) -> None:
+def add_registry(grpc_srv: GrpcServer, settings: Settings, pool: asyncpg.Pool, redis: Redis) -> None:
     from chargeplane.services.registry import add_to_server
 
-    add_to_server(server, pool, redis, settings)
+    add_to_server(grpc_srv.server, pool, redis, settings, health_servicer=grpc_srv.health_servicer)
 
 
 async def open_channel(stack: contextlib.AsyncExitStack, target: str) -> grpc.aio.Channel:
@@ -77,13 +88,11 @@ def build_gateway(settings: Settings, redis: Redis, registry: grpc.aio.Channel) 
     return GatewayServer(settings, backend, redis)
 
 
-def add_gateway_service(server: grpc.aio.Server, gateway: GatewayServer) -> None:
-    from chargeplane.gateway.rpc_service import add_to_server
+async def add_gateway_service(grpc_srv: GrpcServer, gateway: GatewayServer) -> None:
+    from chargeplane.gateway.rpc_service import SERVICE_NAME, add_to_server
 
-    add_to_server(server, gateway)
-    servicer = health.HealthServicer()
-    servicer.set("chargeplane.gateway.v1.GatewayService", health_pb2.HealthCheckResponse.SERVING)
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    add_to_server(grpc_srv.server, gateway)
+    await grpc_srv.health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
 
 
 async def start_gateway(stack: contextlib.AsyncExitStack, gateway: GatewayServer) -> None:
@@ -157,16 +166,17 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
     async with contextlib.AsyncExitStack() as stack:
         pool = await open_pool(stack, settings)
         redis = open_redis(stack, settings)
-        server, grpc_port = grpc_server(settings, settings.grpc_port)
+        grpc_srv = grpc_server(settings, settings.grpc_port)
+        grpc_port = grpc_srv.port
         own = f"{'127.0.0.1' if settings.grpc_host in ('0.0.0.0', '::') else settings.grpc_host}:{grpc_port}"
         settings = settings.model_copy(
             update={"gateway_grpc_address": settings.gateway_grpc_address or own, "grpc_port": grpc_port}
         )
-        add_registry(server, settings, pool, redis)
+        add_registry(grpc_srv, settings, pool, redis)
         registry = await open_channel(stack, settings.registry_address or own)
         gateway = build_gateway(settings, redis, registry)
-        add_gateway_service(server, gateway)
-        await start_grpc(stack, server)
+        await add_gateway_service(grpc_srv, gateway)
+        await start_grpc(stack, grpc_srv)
         await start_gateway(stack, gateway)
         api_port, token = await start_api(stack, settings, pool, registry)
         yield AllInOne(settings, gateway, grpc_port, api_port, token, pool, redis)

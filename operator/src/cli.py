@@ -78,8 +78,9 @@ def operator(
             clusterwide=all_namespaces,
             namespaces=list(namespaces),
             liveness_endpoint=liveness_endpoint or None,
-            priority=_priority(priority, pod),
-            peering_name=peering_name,
+            # Naming a peering makes kopf require it, even when told to run standalone.
+            priority=None if standalone else _priority(priority, pod),
+            peering_name=None if standalone else peering_name,
             standalone=standalone,
             memo=kopf.Memo(options=opts),
         )
