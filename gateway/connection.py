@@ -26,12 +26,12 @@ from typing import Protocol as TypingProtocol
 import orjson
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
-from chargeplane.gateway import metrics, validation
-from chargeplane.gateway.errors import VALID_CODES, ErrorKind, OcppError, error_code
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from chargeplane.domain.chargepoints import Protocol, RegistrationStatus
+from chargeplane.gateway import metrics, validation
+from chargeplane.gateway.errors import VALID_CODES, ErrorKind, OcppError, error_code
 from chargeplane.tasks import spawn
 from chargeplane.telemetry.logs import cp_id_var
 from chargeplane.telemetry.tracing import tracer

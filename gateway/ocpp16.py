@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chargeplane.gateway.backend import Backend
-from chargeplane.gateway.connection import Handler, OcppConnection
-from chargeplane.gateway.ocpp_common import now_iso, parse_time, to_iso
-
 from chargeplane.domain.chargepoints import (
     BootRequest,
     ConnectorRef,
@@ -16,6 +12,9 @@ from chargeplane.domain.chargepoints import (
     StationInfo,
     StatusReport,
 )
+from chargeplane.gateway.backend import Backend
+from chargeplane.gateway.connection import Handler, OcppConnection
+from chargeplane.gateway.ocpp_common import now_iso, parse_time, to_iso
 
 
 class Ocpp16Dispatcher:

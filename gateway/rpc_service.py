@@ -8,6 +8,7 @@ caller re-resolves once).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import grpc
 import orjson
@@ -24,6 +25,7 @@ from chargeplane.pb.gateway.v1 import gateway_pb2 as pb
 from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceServicer, add_GatewayServiceServicer_to_server
 
 log = logging.getLogger(__name__)
+Context = grpc.aio.ServicerContext[Any, Any]
 MAX_TIMEOUT = 300.0
 SERVICE_NAME = "chargeplane.gateway.v1.GatewayService"
 
@@ -32,10 +34,12 @@ class GatewayServicer(GatewayServiceServicer):
     def __init__(self, gateway: GatewayServer) -> None:
         self.gateway = gateway
 
-    async def Call(self, request: pb.CallRequest, context: grpc.aio.ServicerContext) -> pb.CallResponse:  # type: ignore[type-arg]
+    async def Call(self, request: pb.CallRequest, context: Context) -> pb.CallResponse:
         conn = self.gateway.connections.get(request.charge_point_id)
         if conn is None or (request.epoch and request.epoch != conn.epoch):
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"{request.charge_point_id} is not connected to this gateway")
+            await context.abort(
+                grpc.StatusCode.NOT_FOUND, f"{request.charge_point_id} is not connected to this gateway"
+            )
         assert conn is not None
         try:
             payload = orjson.loads(request.payload_json or b"{}")
@@ -57,13 +61,15 @@ class GatewayServicer(GatewayServiceServicer):
         reply = pb.CallResponse(message_id=outcome.message_id, protocol=conn.protocol.value)
         if isinstance(outcome, CallErrorReply):
             reply.error.CopyFrom(
-                pb.CallError(code=outcome.code, description=outcome.description, details_json=orjson.dumps(outcome.details))
+                pb.CallError(
+                    code=outcome.code, description=outcome.description, details_json=orjson.dumps(outcome.details)
+                )
             )
         else:
             reply.result_json = orjson.dumps(outcome.payload)
         return reply
 
-    async def Disconnect(self, request: pb.DisconnectRequest, context: grpc.aio.ServicerContext) -> pb.DisconnectResponse:  # type: ignore[type-arg]
+    async def Disconnect(self, request: pb.DisconnectRequest, context: Context) -> pb.DisconnectResponse:
         conn = self.gateway.connections.get(request.charge_point_id)
         if conn is None or (request.epoch and request.epoch != conn.epoch):
             return pb.DisconnectResponse(disconnected=False)

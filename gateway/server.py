@@ -15,13 +15,6 @@ import time
 from http import HTTPStatus
 from typing import Any
 
-from chargeplane.gateway import metrics
-from chargeplane.gateway.backend import Backend
-from chargeplane.gateway.connection import Dispatcher, OcppConnection
-from chargeplane.gateway.identity import BadPath, Identity, parse_path
-from chargeplane.gateway.ocpp16 import Ocpp16Dispatcher
-from chargeplane.gateway.ocpp201 import Ocpp201Dispatcher
-from chargeplane.gateway.validation import warm_up
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -33,6 +26,13 @@ from websockets.typing import Subprotocol
 
 from chargeplane.config import Settings
 from chargeplane.domain.chargepoints import Protocol
+from chargeplane.gateway import metrics
+from chargeplane.gateway.backend import Backend
+from chargeplane.gateway.connection import Dispatcher, OcppConnection
+from chargeplane.gateway.identity import BadPath, Identity, parse_path
+from chargeplane.gateway.ocpp16 import Ocpp16Dispatcher
+from chargeplane.gateway.ocpp201 import Ocpp201Dispatcher
+from chargeplane.gateway.validation import warm_up
 from chargeplane.presence import Lease, PresenceRegistry, evict_channel
 from chargeplane.tasks import spawn
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import fastjsonschema
-from chargeplane.gateway.errors import ErrorKind, OcppError
 
 from chargeplane.domain.chargepoints import Protocol
+from chargeplane.gateway.errors import ErrorKind, OcppError
 
 Kind = Literal["request", "response"]
 Validator = Callable[[Any], Any]

@@ -32,7 +32,10 @@ def test_editable_install_imports_every_component() -> None:
 
 
 def test_stdlib_operator_is_not_shadowed_from_the_repo_root() -> None:
-    code = "import operator, sys; assert operator.__file__.startswith(sys.base_prefix), operator.__file__; print(operator.itemgetter)"
+    code = (
+        "import operator, sys; "
+        "assert operator.__file__.startswith(sys.base_prefix), operator.__file__; print(operator.itemgetter)"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
     # `python -m pytest` puts the repo root first on sys.path: the same must hold there.
     subprocess.run(

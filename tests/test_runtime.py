@@ -63,14 +63,22 @@ async def _boot_both(url: str) -> None:
         assert boot.status == "Accepted"
         await cp16.call(call16.Heartbeat())
         await cp16.call(
-            call16.StatusNotification(connector_id=1, error_code=ChargePointErrorCode.no_error, status=ChargePointStatus.available)
+            call16.StatusNotification(
+                connector_id=1, error_code=ChargePointErrorCode.no_error, status=ChargePointStatus.available
+            )
         )
         boot2 = await cp201.call(
-            call201.BootNotification(charging_station=ChargingStationType(vendor_name="V201", model="M201"), reason="PowerUp")
+            call201.BootNotification(
+                charging_station=ChargingStationType(vendor_name="V201", model="M201"), reason="PowerUp"
+            )
         )
         assert boot2.status == "Accepted"
         await cp201.call(call201.Heartbeat())
-        await cp201.call(call201.StatusNotification(timestamp="2026-11-23T10:00:00Z", connector_status="Occupied", evse_id=1, connector_id=1))
+        await cp201.call(
+            call201.StatusNotification(
+                timestamp="2026-11-23T10:00:00Z", connector_status="Occupied", evse_id=1, connector_id=1
+            )
+        )
         async with raw_charger(url, "RUN-201-BAD", "2.0.1") as bad:
             await bad.send("{not json")
             assert (await bad.recv())[:3] == [4, "-1", "RpcFrameworkError"]
@@ -114,13 +122,22 @@ async def test_components_in_separate_processes(db_url: str, redis_url: str, tmp
         "CHARGEPLANE_LOG_JSON": "false",
     }
     registry_env = {**common, "CHARGEPLANE_GRPC_PORT": str(grpc_port)}
-    gateway_env = {**common, "CHARGEPLANE_GATEWAY_PORT": str(gateway_port), "CHARGEPLANE_GATEWAY_GRPC_PORT": str(gateway_grpc), "CHARGEPLANE_POD_NAME": "gw-proc"}
+    gateway_env = {
+        **common,
+        "CHARGEPLANE_GATEWAY_PORT": str(gateway_port),
+        "CHARGEPLANE_GATEWAY_GRPC_PORT": str(gateway_grpc),
+        "CHARGEPLANE_POD_NAME": "gw-proc",
+    }
     api_env = {**common, "CHARGEPLANE_API_PORT": str(api_port), "CHARGEPLANE_API_TOKEN": "cpk_test-token-for-serve"}
-    with process([CLI, "serve", "registry"], registry_env), process([CLI, "serve", "gateway"], gateway_env), process([CLI, "serve", "api"], api_env):
+    with (
+        process([CLI, "serve", "registry"], registry_env),
+        process([CLI, "serve", "gateway"], gateway_env),
+        process([CLI, "serve", "api"], api_env),
+    ):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
             for _ in range(300):
                 with contextlib.suppress(httpx.TransportError):
-                    gateway_ready = httpx.get(f"http://127.0.0.1:{gateway_port}/readyz").status_code == 200
+                    gateway_ready = (await http.get(f"http://127.0.0.1:{gateway_port}/readyz")).status_code == 200
                     if gateway_ready and (await http.get("/readyz")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
@@ -130,7 +147,9 @@ async def test_components_in_separate_processes(db_url: str, redis_url: str, tmp
             headers = {"Authorization": "Bearer cpk_test-token-for-serve"}
             async with library_charger(f"ws://127.0.0.1:{gateway_port}/ocpp", "RUN-LIVE", "2.0.1") as cp:
                 await cp.call(
-                    call201.BootNotification(charging_station=ChargingStationType(vendor_name="V", model="M"), reason="PowerUp")
+                    call201.BootNotification(
+                        charging_station=ChargingStationType(vendor_name="V", model="M"), reason="PowerUp"
+                    )
                 )
                 live = (await http.get("/v1/chargepoints/RUN-LIVE", headers=headers)).json()
             assert live["connection"]["gateway"] == "gw-proc"

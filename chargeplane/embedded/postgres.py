@@ -127,7 +127,17 @@ class EmbeddedPostgres:
 
     def _wait_accepting(self, timeout: float) -> None:
         subprocess.run(
-            [str(bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-U", SUPERUSER, "-t", str(int(timeout))],
+            [
+                str(bin_dir() / "pg_isready"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                SUPERUSER,
+                "-t",
+                str(int(timeout)),
+            ],
             check=True,
             capture_output=True,
         )

@@ -33,14 +33,16 @@ def setup_tracing(service_name: str) -> None:
         exporter = OTLPSpanExporter()
     else:
         exporter = ConsoleSpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
+    )
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
 
 
 def server_interceptors() -> list[Any]:
-    return [aio_server_interceptor()]
+    return [aio_server_interceptor()]  # type: ignore[no-untyped-call]
 
 
 def traced_channel(target: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(target, interceptors=aio_client_interceptors())
+    return grpc.aio.insecure_channel(target, interceptors=aio_client_interceptors())  # type: ignore[no-untyped-call]

@@ -9,8 +9,8 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargeplane.gateway.errors import VALID_CODES
 from chargeplane.domain.chargepoints import Protocol
+from chargeplane.gateway.errors import VALID_CODES
 from tests.chargers import RawCharger, raw_charger
 
 json_values = st.recursive(

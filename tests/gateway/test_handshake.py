@@ -85,3 +85,21 @@ async def test_health_and_metrics_on_the_gateway_port(allinone: AllInOne, ocpp_u
     assert 'chargeplane_ocpp_messages_total{action="Heartbeat",direction="in",protocol="ocpp2.0.1"}' in body
     assert 'chargeplane_ocpp_call_errors_total{action="(frame)",code="RpcFrameworkError",protocol="ocpp2.0.1"}' in body
     assert "chargeplane_ocpp_handling_seconds_bucket" in body
+
+
+async def test_permessage_deflate_with_a_small_window(ocpp_url: str) -> None:
+    async with websockets.connect(f"{ocpp_url}/DEFLATE-1", subprotocols=["ocpp2.0.1"]) as ws:  # type: ignore[list-item]
+        [extension] = ws.protocol.extensions
+        assert extension.name == "permessage-deflate"
+        assert extension.remote_max_window_bits <= 11  # type: ignore[attr-defined]
+        await ws.send('[2,"d1","Heartbeat",{}]')
+        assert '"currentTime"' in str(await ws.recv())
+
+
+async def test_oversized_frame_closes_with_1009(allinone: AllInOne, ocpp_url: str) -> None:
+    limit = allinone.settings.max_frame_bytes
+    async with websockets.connect(f"{ocpp_url}/BIG-1", subprotocols=["ocpp2.0.1"], compression=None) as ws:  # type: ignore[list-item]
+        await ws.send('[2,"big","DataTransfer",{"vendorId":"' + "x" * limit + '"}]')
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+    assert ws.close_code == 1009

@@ -1,6 +1,7 @@
 """The charger identity in the URL (OCPP-J 2.0.1 Part 4 §3.1.1)."""
 
 import pytest
+
 from chargeplane.gateway.identity import BadPath, Identity, parse_path
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from chargeplane.gateway.backend import GrpcBackend
-from chargeplane.gateway.server import GatewayServer
 from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 
 from chargeplane.config import Settings
 from chargeplane.embedded import EmbeddedRedis
+from chargeplane.gateway.backend import GrpcBackend
+from chargeplane.gateway.server import GatewayServer
 from chargeplane.presence import PresenceRegistry
 from chargeplane.runtime.components import AllInOne, all_in_one
 from tests.chargers import raw_charger

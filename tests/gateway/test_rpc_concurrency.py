@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from chargeplane.gateway.connection import CallErrorReply, CallRejected, CallResult, ChargerTimeout
 
+from chargeplane.gateway.connection import CallErrorReply, CallRejected, CallResult, ChargerTimeout
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import raw_charger
 

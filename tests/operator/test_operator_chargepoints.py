@@ -94,11 +94,11 @@ async def test_killed_operator_converges_without_duplicates(
     first = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "chargeplane"),
         *["operator", "--all-namespaces", "--standalone", "--liveness="],
-        env={**os.environ, "CHARGEPLANE_LOG_JSON": "false"},
+        env={**os.environ, "CHARGEPLANE_LOG_JSON": "false", "CHARGEPLANE_LOG_LEVEL": "DEBUG"},
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        await eventually(lambda: exists(k8s, "v1/configmaps", "depot-amsterdam-smart-charging"), 30, 0.002)
+        await eventually(lambda: exists(k8s, "v1/configmaps", "depot-amsterdam-smart-charging"), 30, 0.01)
     finally:
         first.kill()
         _, stderr = await first.communicate()
