@@ -235,6 +235,16 @@ def _per_server(suite: Suite, key: str, pick: Any) -> dict[str, Any]:
     return out
 
 
+def _failure_kinds(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Error counters of the fleet runs (connect phase and storm), by kind."""
+    kinds: dict[str, int] = {}
+    for r in rows:
+        for group, counts in (r.get("errors") or {}).items():
+            for key, n in counts.items():
+                kinds[f"{group}:{key}"] = kinds.get(f"{group}:{key}", 0) + int(n)
+    return kinds
+
+
 def _ratio(a: Any, b: Any) -> float | None:
     if isinstance(a, int | float) and isinstance(b, int | float) and b:
         return round(a / b, 3)
@@ -266,6 +276,7 @@ def assemble(suite: Suite, g4: dict[str, Any] | None, available: bool, why: str)
             "seconds": median([s.get("seconds") for s in st]),
             "all_accepted": all(s.get("all_accepted") for s in st),
             "failures": sum(int(s.get("failures", 0)) for s in st),
+            "failure_kinds": _failure_kinds(rows),
             "server_cpu_ms_per_reconnect": median([s.get("server_cpu_ms_per_reconnect") for s in st]),
             "runs": len(rows),
         }
@@ -289,7 +300,9 @@ def assemble(suite: Suite, g4: dict[str, Any] | None, available: bool, why: str)
             "msgs_per_core": round(1e6 / us) if us else None,
             "p50_ms": median([r.get("p50_ms") for r in rows]),
             "p99_ms": median([r.get("p99_ms") for r in rows]),
+            "results": sum(int(r.get("results", 0)) for r in rows),
             "call_errors": sum(int(r.get("call_errors", 0)) for r in rows),
+            "call_error_codes": sorted({k for r in rows for k in (r.get("errors") or {}).get("call_errors", {})}),
             "errors_total": sum(int(r.get("errors_total", 0)) for r in rows),
             "runs": len(rows),
         }
@@ -301,6 +314,9 @@ def assemble(suite: Suite, g4: dict[str, Any] | None, available: bool, why: str)
             e["status"] = "skipped"
         elif cp is None:
             e.update(not_landed(why) if not available else _sut_failure(suite))
+        elif cp.get("results") == 0 and cp.get("call_errors"):
+            # Every message was refused: that measures the error path, not the feature.
+            e.update(not_landed(f"the server answered every message with {', '.join(cp['call_error_codes'])}"))
         else:
             e["status"] = "measured"
             e["pass"] = bool(check(cp))

@@ -61,6 +61,8 @@ def render(doc: dict[str, Any]) -> str:
                 if fig:
                     cells = "  ".join(f"{label} {_f(fig.get(key))}" for key, label in FIELDS[gid])
                     lines.append(f"       {kind:<12} {cells}")
+                    if fig.get("failure_kinds"):
+                        lines.append(f"       {kind:<12} errors by kind: {fig['failure_kinds']}")
                     if fig.get("loadgen_errors"):
                         lines.append(f"       {kind:<12} load generator errors: {fig['loadgen_errors'][0][:150]}")
             if r.get("ratio_chargeplane_over_baseline") is not None:

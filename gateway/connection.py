@@ -48,7 +48,8 @@ Handler = Callable[["OcppConnection", dict[str, Any]], Awaitable[dict[str, Any]]
 class Dispatcher(TypingProtocol):
     """Maps a charger-initiated action to its handler for one protocol version."""
 
-    protocol: Protocol
+    @property
+    def protocol(self) -> Protocol: ...
 
     def handler(self, action: str) -> Handler | None: ...
 

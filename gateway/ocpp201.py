@@ -16,20 +16,19 @@ from chargeplane.gateway.connection import Handler, OcppConnection
 from chargeplane.gateway.ocpp_common import now_iso, parse_time, to_iso
 
 
-class Ocpp201Dispatcher:
-    protocol = Protocol.OCPP201
+class Ocpp201Provisioning:
+    """Provisioning and availability: boot, heartbeat, status, data transfer."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self._handlers: dict[str, Handler] = {
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
             "BootNotification": self.boot_notification,
             "Heartbeat": self.heartbeat,
             "StatusNotification": self.status_notification,
             "DataTransfer": self.data_transfer,
         }
-
-    def handler(self, action: str) -> Handler | None:
-        return self._handlers.get(action)
 
     async def boot_notification(self, conn: OcppConnection, p: dict[str, Any]) -> dict[str, Any]:
         station = p["chargingStation"]

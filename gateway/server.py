@@ -29,9 +29,8 @@ from chargeplane.domain.chargepoints import Protocol
 from chargeplane.gateway import metrics
 from chargeplane.gateway.backend import Backend
 from chargeplane.gateway.connection import Dispatcher, OcppConnection
+from chargeplane.gateway.dispatch import build_dispatchers
 from chargeplane.gateway.identity import BadPath, Identity, parse_path
-from chargeplane.gateway.ocpp16 import Ocpp16Dispatcher
-from chargeplane.gateway.ocpp201 import Ocpp201Dispatcher
 from chargeplane.gateway.validation import warm_up
 from chargeplane.presence import Lease, PresenceRegistry, evict_channel
 from chargeplane.tasks import spawn
@@ -55,7 +54,9 @@ def _select_subprotocol(connection: ServerConnection, offered: Any) -> Subprotoc
 
 
 class GatewayServer:
-    def __init__(self, settings: Settings, backend: Backend, redis: Redis) -> None:
+    def __init__(
+        self, settings: Settings, backend: Backend, redis: Redis, dispatchers: dict[str, Dispatcher] | None = None
+    ) -> None:
         self.settings = settings
         self.backend = backend
         self.presence = PresenceRegistry(
@@ -64,10 +65,7 @@ class GatewayServer:
         self.redis = redis
         self.connections: dict[str, OcppConnection] = {}
         self.leases: dict[str, Lease] = {}
-        self._dispatchers: dict[str, Dispatcher] = {
-            Protocol.OCPP16.value: Ocpp16Dispatcher(backend),
-            Protocol.OCPP201.value: Ocpp201Dispatcher(backend),
-        }
+        self._dispatchers = dispatchers if dispatchers is not None else build_dispatchers(backend)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False

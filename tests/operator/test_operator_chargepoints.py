@@ -91,6 +91,7 @@ async def test_killed_operator_converges_without_duplicates(
 ) -> None:
     await setup_site(api, examples)
     # The real `chargeplane operator` process, SIGKILLed as soon as its first child shows up.
+    import time; open("/tmp/launch.txt","w").write(time.strftime("%H:%M:%S"))
     first = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "chargeplane"),
         *["operator", "--all-namespaces", "--standalone", "--liveness="],
@@ -102,6 +103,7 @@ async def test_killed_operator_converges_without_duplicates(
     finally:
         first.kill()
         _, stderr = await first.communicate()
+        open("/tmp/sub.log", "wb").write(stderr)
     assert first.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
     assert not exists(k8s, "networking.k8s.io/v1/ingresses", "depot-amsterdam-gateway")  # killed mid-way
     await operator.start()

@@ -1,0 +1,38 @@
+"""Which handler answers which charger CALL, per protocol version.
+
+Each functional block (provisioning, transactions, ...) has a class per version that
+translates that version's messages into version-neutral domain calls and returns its
+handler table; this module merges the tables. An action with no handler is answered
+NotSupported (known to the version) or NotImplemented (unknown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chargeplane.domain.chargepoints import Protocol
+from chargeplane.gateway.backend import Backend
+from chargeplane.gateway.connection import Dispatcher, Handler
+from chargeplane.gateway.ocpp16 import Ocpp16Provisioning
+from chargeplane.gateway.ocpp201 import Ocpp201Provisioning
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerTable:
+    protocol: Protocol
+    handlers: dict[str, Handler]
+
+    def handler(self, action: str) -> Handler | None:
+        return self.handlers.get(action)
+
+
+def build_dispatchers(backend: Backend) -> dict[str, Dispatcher]:
+    """The dispatcher of each subprotocol, keyed by its name ("ocpp1.6", "ocpp2.0.1")."""
+    v16: dict[str, Handler] = {}
+    v201: dict[str, Handler] = {}
+    v16.update(Ocpp16Provisioning(backend).handlers())
+    v201.update(Ocpp201Provisioning(backend).handlers())
+    return {
+        Protocol.OCPP16.value: HandlerTable(Protocol.OCPP16, v16),
+        Protocol.OCPP201.value: HandlerTable(Protocol.OCPP201, v201),
+    }
