@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="CI smoke run (< 60 s): 1,000 chargers, 1 repeat")
     parser.add_argument("--repeat", type=int, help="runs per benchmark (median is reported); default 3")
+    parser.add_argument("--fleet-repeat", type=int, help="10k-fleet runs (G1/G10) on chargeplane; default 2")
     parser.add_argument("--chargers", type=int, help="fleet size for G1/G10/G12; default 10,000")
     parser.add_argument("--measure", type=float, help="seconds measured per throughput run; default 8")
     parser.add_argument("--protocol", choices=["1.6", "2.0.1"], default="2.0.1")
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = Options.quick_mode() if args.quick else Options()
     if args.repeat:
         opts.repeat = args.repeat
+    if args.fleet_repeat:
+        opts.fleet_repeat = args.fleet_repeat
     if args.chargers:
         opts.chargers = args.chargers
     if args.measure:

@@ -33,7 +33,8 @@ SERVER_CPU, LOADGEN_CPU = 0, 1
 
 @dataclass
 class Options:
-    repeat: int = 3
+    repeat: int = 3  # throughput runs (G2/G3/G7) and simulator runs (G12)
+    fleet_repeat: int = 2  # 10k-charger fleets (G1/G10): 1-2 minutes a run
     baseline_fleet_repeat: int = 1  # the baseline's 10k fleet takes ~80 s a run
     quick: bool = False
     chargers: int = 10_000  # G1 / G10 fleet size
@@ -46,7 +47,7 @@ class Options:
 
     @classmethod
     def quick_mode(cls) -> Options:
-        return cls(repeat=1, quick=True, chargers=1000, measure=2.0, warmup=1.0)
+        return cls(repeat=1, fleet_repeat=1, quick=True, chargers=1000, measure=2.0, warmup=1.0)
 
 
 def _cpus() -> tuple[set[int] | None, int | None]:
@@ -101,7 +102,7 @@ class Suite:
         runs = self.runs.setdefault(kind, {})
         n = str(o.chargers)
         if self.wants("G1", "G10"):
-            for i in range(o.repeat if kind == "chargeplane" else min(o.repeat, o.baseline_fleet_repeat)):
+            for i in range(o.fleet_repeat if kind == "chargeplane" else min(o.fleet_repeat, o.baseline_fleet_repeat)):
                 _log(f"{kind}: fleet of {n} chargers, connect + reconnect storm (run {i + 1})")
                 with self.make_server(kind, exe) as server:  # fresh server: clean RSS for G1
                     r = loadgen("fleet", server, self.loadgen_cpu, "--chargers", n, "--storm", "--protocol", o.protocol)

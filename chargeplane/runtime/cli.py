@@ -126,7 +126,7 @@ def serve(component: str) -> None:
     setup_tracing(f"chargeplane-{component}")
     if not settings.postgres_url and component != "gateway":
         raise click.UsageError("CHARGEPLANE_POSTGRES_URL is required")
-    if not settings.redis_url and component != "api":
+    if not settings.redis_url:
         raise click.UsageError("CHARGEPLANE_REDIS_URL is required")
 
     async def main(stop: asyncio.Event) -> None:
@@ -152,7 +152,7 @@ def serve(component: str) -> None:
             else:
                 pool = await c.open_pool(stack, settings)
                 registry = await c.open_channel(stack, settings.registry_target())
-                port, _ = await c.start_api(stack, settings, pool, registry)
+                port, _ = await c.start_api(stack, settings, pool, registry, c.open_redis(stack, settings))
                 log.info("api serving REST on %s:%d", settings.api_host, port)
             await stop.wait()
 

@@ -119,12 +119,21 @@ class _ApiServer(uvicorn.Server):
 
 
 async def start_api(
-    stack: contextlib.AsyncExitStack, settings: Settings, pool: asyncpg.Pool, registry: grpc.aio.Channel
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    registry: grpc.aio.Channel,
+    redis: Redis,
 ) -> tuple[int, str]:
     from chargeplane.services.api import create_app, ensure_bootstrap_token
+    from chargeplane.services.api.command_service import CommandService
+    from chargeplane.services.api.command_store import CommandStore
+    from chargeplane.services.api.routing import CommandRouter
 
     token = await ensure_bootstrap_token(pool, settings)
-    app = create_app(settings, pool, registry)
+    router = CommandRouter(redis)
+    stack.push_async_callback(router.close)
+    app = create_app(settings, pool, registry, CommandService(CommandStore(pool), router))
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False, lifespan="off"
     )
@@ -178,5 +187,5 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
         await add_gateway_service(grpc_srv, gateway)
         await start_grpc(stack, grpc_srv)
         await start_gateway(stack, gateway)
-        api_port, token = await start_api(stack, settings, pool, registry)
+        api_port, token = await start_api(stack, settings, pool, registry, redis)
         yield AllInOne(settings, gateway, grpc_port, api_port, token, pool, redis)

@@ -13,8 +13,9 @@ SITE_PLURAL: Final = "chargingsites"
 CHARGEPOINT_PLURAL: Final = "chargepoints"
 CONTROLPLANE_PLURAL: Final = "controlplanes"
 
-# kopf puts this on ChargePoints so a delete waits until the registry has forgotten the charger.
-FINALIZER: Final = f"{GROUP}/registry-cleanup"
+# kopf's finalizer on our resources: a ChargePoint's delete waits until the registry has forgotten
+# the charger, and kopf stops a resource's status daemon before the resource goes away.
+FINALIZER: Final = f"operator.{GROUP}/cleanup"
 
 # Labels every child carries (app.kubernetes.io/* is what dashboards and `kubectl -l` expect).
 PART_OF: Final = "chargeplane"

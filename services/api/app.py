@@ -12,13 +12,21 @@ from fastapi.openapi.utils import get_openapi
 from chargeplane.config import Settings
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 
+from . import commands as commands_api
 from . import ops, problems, routes
+from .command_service import CommandService
 from .auth import TokenVerifier
 from .middleware import MetricsMiddleware, RequestIdMiddleware
 
 
-def create_app(settings: Settings, pool: asyncpg.Pool, registry_channel: grpc.aio.Channel) -> FastAPI:
-    """The caller owns `pool` and `registry_channel` (opens and closes them)."""
+def create_app(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    registry_channel: grpc.aio.Channel,
+    commands: CommandService | None = None,
+) -> FastAPI:
+    """The caller owns `pool`, `registry_channel` and `commands` (opens and closes them).
+    Without `commands` (no Redis to route through) the command endpoints answer 503."""
     app = FastAPI(
         title="chargeplane API",
         version="v1",
@@ -29,10 +37,12 @@ def create_app(settings: Settings, pool: asyncpg.Pool, registry_channel: grpc.ai
     app.state.registry_channel = registry_channel
     app.state.registry = RegistryServiceStub(registry_channel)  # the only way to the registry
     app.state.token_verifier = TokenVerifier(pool)
+    app.state.commands = commands
 
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(routes.router)
+    app.include_router(commands_api.router)
     # Last added runs first: the request id is set before metrics and every handler.
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

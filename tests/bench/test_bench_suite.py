@@ -36,6 +36,7 @@ def test_probe_sees_notimplemented_on_the_baseline() -> None:
 
 def _tput(us: float, p50: float = 0.5, p99: float = 2.0) -> dict[str, Any]:
     return {
+        "results": 1000,
         "server_cpu_us_per_msg": us,
         "server_tree_cpu_us_per_msg": us,
         "msgs_per_second": 1e6 / us,
@@ -86,6 +87,20 @@ def test_verdicts_use_medians_and_ratios() -> None:
     assert assemble(suite, None, True, "")["G12"]["pass"] is False
     for gid in ("G5", "G6", "G7"):
         assert res[gid]["status"] == "not_landed" and "NotImplemented" in res[gid]["reason"]
+
+
+def test_a_refused_action_is_not_landed_not_a_throughput_figure() -> None:
+    suite = _suite({})
+    refused = {
+        **_tput(20.0),
+        "results": 0,
+        "call_errors": 500,
+        "errors": {"call_errors": {"MeterValues:NotSupported": 500}},
+    }
+    suite.runs["chargeplane"]["G3"] = [refused]
+    g3 = assemble(suite, None, True, "")["G3"]
+    assert g3["status"] == "not_landed" and "MeterValues:NotSupported" in g3["reason"]
+    assert "pass" not in g3
 
 
 def test_authorize_lights_up_when_the_server_serves_it() -> None:

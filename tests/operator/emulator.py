@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import itertools
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,20 @@ import kmock
 from chargeplane.operator import resources as r
 from kmock._internal import dicts, enums, rendering
 
-_rv = itertools.count(1)
+
+class _Revisions:
+    """etcd-like global revision counter: every write gets the next resourceVersion."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+        self.current = 0
+
+    def next(self) -> str:
+        self.current = next(self._counter)
+        return str(self.current)
+
+
+_rv = _Revisions()
 
 # What the emulator serves, as discovery tells kopf: (group/version/plural, kind, namespaced, subresources).
 RESOURCES = [
@@ -54,6 +68,28 @@ class ApiServerEmulator(kmock.KubernetesEmulator):  # type: ignore[misc]
                 verbs={"get", "list", "watch", "create", "update", "patch", "delete"},
             )  # fmt: skip
 
+    async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
+        payload = await super()._serve_list(request)
+        if isinstance(payload, dict):  # the revision a follow-up watch starts from
+            payload["metadata"]["resourceVersion"] = str(_rv.current)
+        return payload
+
+    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[rendering.Payload]:
+        # kmock replays every object as ADDED on each watch; an apiserver sends only what came
+        # after the requested resourceVersion. Replays made kopf act on stale copies of objects
+        # it had just patched, and then wait for an event that never came.
+        since = (
+            int(request.params.get("resourceVersion") or 0)
+            if str(request.params.get("resourceVersion", "")).isdigit()
+            else 0
+        )
+        async for event in super()._serve_watch(request):
+            if since and isinstance(event, dict) and event.get("type") == "ADDED":
+                version = event.get("object", {}).get("metadata", {}).get("resourceVersion", "0")
+                if int(version) <= since:
+                    continue
+            yield event
+
     async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
         # A failed JSON-patch "test" (kopf's optimistic lock on resourceVersion) is a 422 on a
         # real apiserver; kopf then retries on its next cycle. kmock would answer 500.
@@ -75,7 +111,7 @@ class ApiServerEmulator(kmock.KubernetesEmulator):  # type: ignore[misc]
                 meta.setdefault("uid", str(uuid.uuid4()))
                 meta.setdefault("creationTimestamp", "2026-11-23T00:00:00Z")
                 meta["generation"] = 1
-                meta["resourceVersion"] = str(next(_rv))
+                meta["resourceVersion"] = _rv.next()
                 if self._has_status(request):
                     request.data.pop("status", None)  # status is written only through /status
             elif request.action == enums.action.UPDATE and request.name is not None:
@@ -89,7 +125,7 @@ class ApiServerEmulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         current = copy.deepcopy(self.objects[key].raw)
         split = self._has_status(request)
         to_status = request.subresource == "status"
-        rv = str(next(_rv))
+        rv = _rv.next()
         if isinstance(request.data, list):  # JSON patch (kopf tests resourceVersion first)
             ops = [op for op in request.data if not split or _is_status(op["path"]) == to_status or op["op"] == "test"]
             spec_touched = any(op["path"].startswith("/spec") for op in ops)

@@ -54,7 +54,9 @@ async def test_charge_point_count_and_spec_edits_drive_replicas(
     k8s: ApiServerEmulator, api: KubeClient, operator: OperatorRunner, examples: list[dict[str, Any]]
 ) -> None:
     await setup_site(api, examples, connectionsPerShard=2, minShards=1, maxShards=3)
-    await operator.start()
+    # No registry here: ChargePoints count for sizing whether or not they are registered. Slow
+    # retries keep seven failing ChargePoints from crowding out the site's reconciliation.
+    await operator.start(retry_delay=30, status_interval=30)
     assert await eventually(lambda: replicas(k8s) == 1)
     for i in range(3):
         await api.create(charge_point(f"cp-{i}", securityProfile=0), NS)
@@ -91,11 +93,10 @@ async def test_killed_operator_converges_without_duplicates(
 ) -> None:
     await setup_site(api, examples)
     # The real `chargeplane operator` process, SIGKILLed as soon as its first child shows up.
-    import time; open("/tmp/launch.txt","w").write(time.strftime("%H:%M:%S"))
     first = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "chargeplane"),
         *["operator", "--all-namespaces", "--standalone", "--liveness="],
-        env={**os.environ, "CHARGEPLANE_LOG_JSON": "false", "CHARGEPLANE_LOG_LEVEL": "DEBUG"},
+        env={**os.environ, "CHARGEPLANE_LOG_JSON": "false"},
         stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -103,7 +104,6 @@ async def test_killed_operator_converges_without_duplicates(
     finally:
         first.kill()
         _, stderr = await first.communicate()
-        open("/tmp/sub.log", "wb").write(stderr)
     assert first.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
     assert not exists(k8s, "networking.k8s.io/v1/ingresses", "depot-amsterdam-gateway")  # killed mid-way
     await operator.start()

@@ -1,0 +1,85 @@
+"""Send a command to a charger: one service layer under both the REST and the gRPC API.
+
+Each command is recorded before it is routed and completed with its outcome, whatever
+that is: the charger's answer, its CALLERROR, a timeout, or "offline".
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .command_store import CommandRecord, CommandStore
+from .routing import (
+    ChargerBusy,
+    ChargerOffline,
+    ChargerTimeout,
+    CommandRouter,
+    InvalidCommand,
+    RegistryUnavailable,
+    RoutingError,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+MAX_TIMEOUT = 120.0
+
+_STATUS = {
+    ChargerOffline: "offline",
+    ChargerTimeout: "timeout",
+    ChargerBusy: "rejected",
+    InvalidCommand: "rejected",
+    RegistryUnavailable: "failed",
+}
+
+
+class CommandFailed(Exception):
+    """The command did not get an answer from the charger; `record` says why."""
+
+    def __init__(self, record: CommandRecord, cause: RoutingError) -> None:
+        super().__init__(str(cause))
+        self.record = record
+        self.cause = cause
+
+
+class CommandService:
+    def __init__(self, store: CommandStore, router: CommandRouter) -> None:
+        self.store = store
+        self.router = router
+
+    async def protocol_of(self, cp_id: str) -> str:
+        """The live connection's protocol (ChargerOffline when not connected)."""
+        return (await self.router.owner(cp_id)).protocol
+
+    async def send(
+        self,
+        cp_id: str,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        requested_by: str | None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> CommandRecord:
+        command_id = await self.store.begin(cp_id, action, payload, requested_by)
+        try:
+            routed = await self.router.call(cp_id, action, payload, timeout)
+        except RoutingError as exc:
+            record = await self.store.complete(command_id, _STATUS[type(exc)], error_description=str(exc))
+            raise CommandFailed(record, exc) from exc
+        except BaseException:
+            await self.store.complete(command_id, "failed", error_description="internal error while routing")
+            raise
+        owner = routed.owner
+        return await self.store.complete(
+            command_id,
+            "answered" if routed.error_code is None else "call_error",
+            gateway=owner.gateway,
+            epoch=owner.epoch,
+            protocol=routed.protocol,
+            message_id=routed.message_id,
+            result=routed.result,
+            error_code=routed.error_code,
+            error_description=routed.error_description,
+            error_details=routed.error_details,
+        )
