@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     api_token: str = ""  # a bootstrap admin token; generated and stored when empty
     service_deadline: float = Field(default=5.0, gt=0)
 
+    # Authorization and transactions (issue 3).
+    auth_address: str = ""  # host:port of the auth service; default: own gRPC server
+    transactions_address: str = ""  # host:port of the transactions service; default: own gRPC server
+    concurrent_tx: bool = True  # answer ConcurrentTx when a token already has an active transaction
+    auth_cache_ttl: float = Field(default=300.0, ge=0)  # Redis auth-decision cache; 0 disables it
+    meter_stream: str = "cp:meter-values"  # Redis Stream the gateway appends meter values to
+    meter_stream_group: str = "meter-writers"  # consumer group of the transactions service
+    meter_stream_maxlen: int = Field(default=1_000_000, ge=1000)  # approximate cap (XADD MAXLEN ~)
+    meter_batch_size: int = Field(default=500, ge=1)  # stream entries per COPY batch
+    meter_block_ms: int = Field(default=200, ge=1)  # XREADGROUP block time
+    meter_claim_idle_ms: int = Field(default=30_000, ge=100)  # reclaim pending entries idle this long
+    meter_retention_days: int = Field(default=400, ge=1)  # meter-value partitions older than this are dropped
+    meter_partitions_ahead: int = Field(default=7, ge=1)  # daily partitions made in advance
+
     # Telemetry.
     log_level: str = "INFO"
     log_json: bool = True
@@ -77,3 +91,9 @@ class Settings(BaseSettings):
 
     def registry_target(self) -> str:
         return self.registry_address or f"{self.grpc_host}:{self.grpc_port}"
+
+    def auth_target(self) -> str:
+        return self.auth_address or f"{self.grpc_host}:{self.grpc_port}"
+
+    def transactions_target(self) -> str:
+        return self.transactions_address or f"{self.grpc_host}:{self.grpc_port}"

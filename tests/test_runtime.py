@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from tests.chargers import library_charger, raw_charger
 CLI = str(Path(sys.executable).parent / "chargeplane")
 
 
-def _wait_for_line(proc: subprocess.Popen[str], pattern: str, timeout: float = 60) -> re.Match[str]:
+def _wait_for_line(proc: subprocess.Popen[str], pattern: str, timeout: float = 120) -> re.Match[str]:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     seen = []
@@ -41,20 +42,24 @@ def _wait_for_line(proc: subprocess.Popen[str], pattern: str, timeout: float = 6
         match = re.search(pattern, line)
         if match:
             return match
-    raise AssertionError(f"{pattern!r} not printed; output so far:\n{''.join(seen)}")
+    raise AssertionError(f"{pattern!r} not printed (exit code {proc.poll()}); output so far:\n{''.join(seen)}")
 
 
 @contextlib.contextmanager
 def process(args: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, **(env or {})}
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    """Run a chargeplane process; its log (stderr) is printed if the test fails."""
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, **(env or {})})
+        try:
+            yield proc
+        except BaseException:
+            log.seek(0)
+            print(f"--- log of {' '.join(args[:3])}:\n{log.read()[-5000:]}")
+            raise
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 async def _boot_both(url: str) -> None:

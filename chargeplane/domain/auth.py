@@ -208,3 +208,13 @@ def apply_update(held: LocalListState, update: LocalListUpdate) -> LocalListStat
 
 def _key(entry: ListEntry) -> str:
     return entry.id_token
+
+
+def active_key(id_token: str) -> str:
+    """Redis set of the transactions a token runs, members "<charge_point_id>/<ref>".
+    Kept by the transactions service, read by the auth service for ConcurrentTx."""
+    return f"tx:active:{id_token}"
+
+
+def transaction_member(charge_point_id: str, transaction_ref: str) -> str:
+    return f"{charge_point_id}/{transaction_ref}"

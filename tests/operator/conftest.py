@@ -22,11 +22,11 @@ import kmock
 import kopf
 import pytest
 import yaml
+
 from chargeplane.operator import bootstrap  # noqa: F401  (registers our kinds' plurals)
 from chargeplane.operator.handlers import REGISTRY
 from chargeplane.operator.kube import Credentials, KubeClient
 from chargeplane.operator.options import OperatorOptions
-
 from tests.operator.emulator import ApiServerEmulator, kubeconfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,11 +146,11 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: 
 @pytest.fixture
 async def registry_address(db_url: str, redis_url: str) -> AsyncIterator[str]:
     """A real registry gRPC server on real PostgreSQL and Redis (tests/conftest.py fixtures)."""
-    from chargeplane.services.registry import add_to_server
     from redis.asyncio import Redis
 
     from chargeplane.config import Settings
     from chargeplane.db.pool import create_pool
+    from chargeplane.services.registry import add_to_server
 
     pool = await create_pool(db_url)
     redis = Redis.from_url(redis_url)

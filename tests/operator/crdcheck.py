@@ -16,6 +16,7 @@ from typing import Any
 
 import celpy
 import jsonschema
+
 from chargeplane.operator.crds import all_crds
 
 _CEL = celpy.Environment()

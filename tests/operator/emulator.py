@@ -21,8 +21,9 @@ from typing import Any
 import aiohttp.web
 import jsonpatch
 import kmock
-from chargeplane.operator import resources as r
 from kmock._internal import dicts, enums, rendering
+
+from chargeplane.operator import resources as r
 
 
 class _Revisions:
@@ -108,6 +109,8 @@ class ApiServerEmulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         if request.resource is not None:
             if request.action == enums.action.CREATE and isinstance(request.data, dict):
                 meta = request.data.setdefault("metadata", {})
+                if not meta.get("name") and meta.get("generateName"):  # e.g. kopf's Events
+                    meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
                 meta.setdefault("uid", str(uuid.uuid4()))
                 meta.setdefault("creationTimestamp", "2026-11-23T00:00:00Z")
                 meta["generation"] = 1

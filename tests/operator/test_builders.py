@@ -9,10 +9,10 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from chargeplane.operator import chargepoints as cps
-from chargeplane.operator import conditions, controlplanes, naming, sites
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from chargeplane.operator import chargepoints as cps
+from chargeplane.operator import conditions, controlplanes, naming, sites
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 
 K8S_VERSIONS = ["1.30.0", "1.34.0"]

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from chargeplane.operator import crdgen, crds
 from chargeplane.operator import resources as r
-
 from tests.operator.conftest import REPO
 from tests.operator.crdcheck import errors, schema_for
 

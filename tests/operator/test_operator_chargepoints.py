@@ -14,7 +14,6 @@ from typing import Any
 from chargeplane.operator import resources as r
 from chargeplane.operator.kube import KubeClient
 from chargeplane.operator.registry import RegistryClient
-
 from tests.operator.conftest import OperatorRunner, eventually
 from tests.operator.emulator import ApiServerEmulator
 from tests.operator.test_operator_sites import CPS, NS, SITES, exists, obj

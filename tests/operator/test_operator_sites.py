@@ -7,7 +7,6 @@ from typing import Any
 
 from chargeplane.operator import resources as r
 from chargeplane.operator.kube import KubeClient
-
 from tests.operator.conftest import OperatorRunner, eventually
 from tests.operator.emulator import ApiServerEmulator
 

@@ -90,7 +90,7 @@ UPGRADE = [
     # A retried 1.6 StartTransaction (new message id, same content) finds this row.
     """
     CREATE UNIQUE INDEX transactions_start16_key
-        ON transactions (charge_point_id, connector_id, id_tag, meter_start, started_at)
+        ON transactions (charge_point_id, evse_id, id_tag, meter_start, started_at)
         WHERE protocol = 'ocpp1.6'
     """,
     "CREATE INDEX transactions_active_idx ON transactions (charge_point_id) WHERE state = 'Active'",
