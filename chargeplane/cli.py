@@ -11,6 +11,7 @@ _LAZY = {
     "run": ("chargeplane.runtime.cli", "run"),
     "serve": ("chargeplane.runtime.cli", "serve"),
     "migrate": ("chargeplane.runtime.cli", "migrate"),
+    "token": ("chargeplane.runtime.token_cli", "token"),
     "operator": ("chargeplane.operator.cli", "operator"),
     "sim": ("chargeplane.sim.cli", "sim"),
 }

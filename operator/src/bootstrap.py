@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from chargeplane.operator import resources as r
 from chargeplane.operator.kube import PLURALS, KubeClient, KubeError
 

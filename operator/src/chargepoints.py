@@ -8,10 +8,10 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from chargeplane.operator import conditions, naming
-from chargeplane.operator import resources as r
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from chargeplane.operator import conditions, naming
+from chargeplane.operator import resources as r
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 
 Manifest = dict[str, Any]

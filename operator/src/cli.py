@@ -50,10 +50,10 @@ def operator(
 ) -> None:
     """Run the kopf operator (one active replica via kopf peering; see docs/kubernetes.md)."""
     import kopf
-    from chargeplane.operator.handlers import REGISTRY
-    from chargeplane.operator.options import OperatorOptions
 
     from chargeplane.config import Settings
+    from chargeplane.operator.handlers import REGISTRY
+    from chargeplane.operator.options import OperatorOptions
     from chargeplane.telemetry.logs import setup_logging
 
     if bool(namespaces) == all_namespaces:
@@ -105,6 +105,7 @@ async def _bootstrap(
 ) -> None:
     """Peering objects and --apply files, with the same credentials kopf will use."""
     import kopf
+
     from chargeplane.operator import bootstrap
     from chargeplane.operator.handlers.base import credentials_from
     from chargeplane.operator.kube import KubeClient

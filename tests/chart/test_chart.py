@@ -11,8 +11,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from chargeplane.operator import crdgen
 
+from chargeplane.operator import crdgen
 from tests.chart.conftest import CHART, CI_VALUES, MONITORING_APIS, Render
 from tests.operator.crdcheck import errors as cr_errors
 

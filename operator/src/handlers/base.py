@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 import kopf
+
 from chargeplane.operator import resources as r
 from chargeplane.operator.kube import Credentials, KubeClient, KubeError
 from chargeplane.operator.options import OperatorOptions

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import kopf
+
 from chargeplane.operator import chargepoints as cps
 from chargeplane.operator import conditions
 from chargeplane.operator import resources as r

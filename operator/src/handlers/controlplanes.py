@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import kopf
+
 from chargeplane.operator import conditions, controlplanes, naming, workloads
 from chargeplane.operator import resources as r
 from chargeplane.operator.handlers.base import REGISTRY, kube, options, patch_status, temporary
