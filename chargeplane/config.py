@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     registry_address: str = ""  # host:port of the registry service; default: own gRPC server
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
+    api_grpc_port: int = Field(default=50053, ge=0, le=65535)  # operator gRPC API (`serve api`)
     api_token: str = ""  # a bootstrap admin token; generated and stored when empty
     service_deadline: float = Field(default=5.0, gt=0)
 

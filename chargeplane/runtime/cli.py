@@ -152,8 +152,12 @@ def serve(component: str) -> None:
             else:
                 pool = await c.open_pool(stack, settings)
                 registry = await c.open_channel(stack, settings.registry_target())
-                port, _ = await c.start_api(stack, settings, pool, registry, c.open_redis(stack, settings))
-                log.info("api serving REST on %s:%d", settings.api_host, port)
+                api = await c.build_api(stack, settings, pool, registry, c.open_redis(stack, settings))
+                grpc_srv = c.grpc_server(settings, settings.api_grpc_port)
+                await c.add_operator_service(grpc_srv, api)
+                await c.start_grpc(stack, grpc_srv)
+                port = await c.serve_rest(stack, settings, api)
+                log.info("api serving REST on %s:%d, gRPC on %d", settings.api_host, port, grpc_srv.port)
             await stop.wait()
 
     _run_until_signal(main)

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
@@ -118,24 +118,51 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-async def start_api(
+@dataclass
+class Api:
+    """The operator API: the FastAPI app and the gRPC servicer over one service layer."""
+
+    app: Any
+    operator: Any
+    token: str
+
+
+async def build_api(
     stack: contextlib.AsyncExitStack,
     settings: Settings,
     pool: asyncpg.Pool,
     registry: grpc.aio.Channel,
     redis: Redis,
-) -> tuple[int, str]:
+) -> Api:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
     from chargeplane.services.api import create_app, ensure_bootstrap_token
+    from chargeplane.services.api.auth import TokenVerifier
     from chargeplane.services.api.command_service import CommandService
     from chargeplane.services.api.command_store import CommandStore
+    from chargeplane.services.api.grpc_api import OperatorServicer
     from chargeplane.services.api.routing import CommandRouter
 
     token = await ensure_bootstrap_token(pool, settings)
     router = CommandRouter(redis)
     stack.push_async_callback(router.close)
-    app = create_app(settings, pool, registry, CommandService(CommandStore(pool), router))
+    commands = CommandService(CommandStore(pool), router)
+    app = create_app(settings, pool, registry, commands)
+    operator = OperatorServicer(
+        RegistryServiceStub(registry), commands, TokenVerifier(pool), settings.service_deadline
+    )
+    return Api(app, operator, token)
+
+
+async def add_operator_service(grpc_srv: GrpcServer, api: Api) -> None:
+    from chargeplane.services.api.grpc_api import SERVICE_NAME, add_to_server
+
+    add_to_server(grpc_srv.server, api.operator)
+    await grpc_srv.health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+
+
+async def serve_rest(stack: contextlib.AsyncExitStack, settings: Settings, api: Api) -> int:
     config = uvicorn.Config(
-        app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False, lifespan="off"
+        api.app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False, lifespan="off"
     )
     server = _ApiServer(config)
     task = asyncio.create_task(server.serve())
@@ -151,7 +178,7 @@ async def start_api(
 
     stack.push_async_callback(shutdown)
     port: int = server.servers[0].sockets[0].getsockname()[1]
-    return port, token
+    return port
 
 
 @dataclass
@@ -185,7 +212,9 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
         registry = await open_channel(stack, settings.registry_address or own)
         gateway = build_gateway(settings, redis, registry)
         await add_gateway_service(grpc_srv, gateway)
+        api = await build_api(stack, settings, pool, registry, redis)
+        await add_operator_service(grpc_srv, api)
         await start_grpc(stack, grpc_srv)
         await start_gateway(stack, gateway)
-        api_port, token = await start_api(stack, settings, pool, registry, redis)
-        yield AllInOne(settings, gateway, grpc_port, api_port, token, pool, redis)
+        api_port = await serve_rest(stack, settings, api)
+        yield AllInOne(settings, gateway, grpc_port, api_port, api.token, pool, redis)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from chargeplane.domain.chargepoints import Protocol
+from chargeplane.domain.commands import COMMANDS, UnsupportedCommand, from_ocpp, to_ocpp
+
 from .command_store import CommandRecord, CommandStore
 from .routing import (
     ChargerBusy,
@@ -34,6 +37,10 @@ _STATUS = {
 }
 
 
+class UnknownCommand(LookupError):
+    """No command of that name."""
+
+
 class CommandFailed(Exception):
     """The command did not get an answer from the charger; `record` says why."""
 
@@ -51,6 +58,43 @@ class CommandService:
     async def protocol_of(self, cp_id: str) -> str:
         """The live connection's protocol (ChargerOffline when not connected)."""
         return (await self.router.owner(cp_id)).protocol
+
+    async def send_command(
+        self,
+        cp_id: str,
+        name: str,
+        params: Any,
+        *,
+        requested_by: str | None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> tuple[CommandRecord, dict[str, Any] | None]:
+        """A version-neutral command, translated for the charger's live protocol; returns
+        the record and, when the charger answered, the neutral interpretation."""
+        command_type = COMMANDS.get(name)
+        if command_type is None:
+            raise UnknownCommand(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}")
+        command = command_type.from_dict(params)  # ValueError: bad parameters
+        try:
+            protocol = Protocol(await self.protocol_of(cp_id))
+        except RoutingError as exc:
+            # Recorded under the command's name: there is no protocol to translate it for.
+            command_id = await self.store.begin(cp_id, name, command.to_dict(), requested_by)
+            record = await self.store.complete(command_id, _STATUS[type(exc)], error_description=str(exc))
+            raise CommandFailed(record, exc) from exc
+        try:
+            action, payload = to_ocpp(command, protocol)
+        except UnsupportedCommand as exc:
+            command_id = await self.store.begin(cp_id, name, command.to_dict(), requested_by)
+            invalid = InvalidCommand(str(exc))
+            record = await self.store.complete(
+                command_id, "rejected", protocol=protocol.value, error_description=str(exc)
+            )
+            raise CommandFailed(record, invalid) from exc
+        record = await self.send(cp_id, action, payload, requested_by=requested_by, timeout=timeout)
+        if record.status != "answered" or record.result is None:
+            return record, None
+        result = from_ocpp(command, protocol, record.result)
+        return record, {"status": result.status, "details": result.details}
 
     async def send(
         self,

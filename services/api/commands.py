@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from .auth import Principal, require
-from .command_service import MAX_TIMEOUT, CommandFailed, CommandService
+from .command_service import MAX_TIMEOUT, CommandFailed, CommandService, UnknownCommand
 from .command_store import CommandRecord
 from .problems import Problem, ProblemError
 from .routing import ChargerBusy, ChargerOffline, ChargerTimeout, InvalidCommand, RegistryUnavailable
@@ -111,6 +111,41 @@ async def send(
     except CommandFailed as exc:
         raise failure_problem(exc) from None
     return command_model(record)
+
+
+class CommandOutcome(Command):
+    """The audit record plus the version-neutral interpretation of the charger's answer."""
+
+    outcome: dict[str, Any] | None = Field(
+        description="`status` (the charger's status word) and `details`, the same for both OCPP versions."
+    )
+
+
+@router.post(
+    "/chargepoints/{charge_point_id}/commands/{command}",
+    response_model=CommandOutcome,
+    summary="Send a version-neutral command; translated for the charger's OCPP version",
+    responses={404: {"model": Problem, "description": "No such command."}},
+)
+async def send_command(
+    request: Request,
+    principal: Operator,
+    charge_point_id: ChargePointId,
+    command: Annotated[str, Path(pattern=r"^[a-z-]{1,40}$", description="e.g. reset, remote-start, unlock.")],
+    params: Annotated[dict[str, Any] | None, Body(description="The command's parameters.")] = None,
+    timeout: Timeout = 30.0,
+) -> CommandOutcome:
+    try:
+        record, outcome = await service(request).send_command(
+            charge_point_id, command, params or {}, requested_by=principal.name, timeout=timeout
+        )
+    except UnknownCommand as exc:
+        raise ProblemError(404, str(exc.args[0])) from None
+    except ValueError as exc:
+        raise ProblemError(422, str(exc)) from None
+    except CommandFailed as exc:
+        raise failure_problem(exc) from None
+    return CommandOutcome(**command_model(record).model_dump(), outcome=outcome)
 
 
 @router.post(

@@ -53,9 +53,14 @@ PROCESSED_KEEP = timedelta(days=2)  # redelivery happens within the claim window
 _MAINTENANCE_LOCK = 0x6D65746572706172  # "meterpar"
 
 
-def rows_of(stream_id: str, entry: dict[bytes, bytes]) -> list[tuple[Any, ...]]:
-    """The meter_values rows of one stream entry (format written by the gateway producer)."""
+def parse(stream_id: str, entry: dict[bytes, bytes]) -> tuple[str, list[tuple[Any, ...]]]:
+    """(dedup key, meter_values rows) of one stream entry (format of the gateway producer).
+
+    The key is the entry's content key ("k", a hash of charger + message) when present,
+    so a charger's retry of the same message dedups exactly like a redelivered entry;
+    else the stream entry id. It is stored in the rows' stream_id column."""
     doc = orjson.loads(entry[b"d"])
+    key = doc.get("k") or stream_id
     cp, evse, conn, ref = doc["cp"], doc.get("evse"), doc.get("conn"), doc.get("tx")
     rows = []
     for ts, raw, measurand, phase, unit, context, location, fmt, signed, value, base in doc["s"]:
@@ -76,31 +81,31 @@ def rows_of(stream_id: str, entry: dict[bytes, bytes]) -> list[tuple[Any, ...]]:
                 signed,
                 value,
                 base,
-                stream_id,
+                key,
             )
         )
-    return rows
+    return key, rows
 
 
 async def write_batch(pool: asyncpg.Pool, entries: list[tuple[str, dict[bytes, bytes]]]) -> int:
-    """Write the entries not written before; returns the number of rows COPYed."""
-    ids = [sid for sid, _ in entries]
+    """Write the entries not written before (by dedup key); returns the rows COPYed."""
+    parsed: dict[str, list[tuple[Any, ...]]] = {}
+    for sid, fields in entries:
+        try:
+            key, rows = parse(sid, fields)
+        except (KeyError, ValueError, TypeError):
+            log.error("meter stream entry %s is malformed; acknowledged, not written", sid)
+            continue
+        parsed.setdefault(key, rows)  # the same message twice in one batch counts once
+    if not parsed:
+        return 0
     async with pool.acquire() as conn, conn.transaction():
-        fresh = {
-            r["stream_id"]
-            for r in await conn.fetch(
-                "INSERT INTO meter_stream_entries (stream_id) SELECT unnest($1::text[]) "
-                "ON CONFLICT DO NOTHING RETURNING stream_id",
-                ids,
-            )
-        }
-        records: list[tuple[Any, ...]] = []
-        for sid, fields in entries:
-            if sid in fresh:
-                try:
-                    records.extend(rows_of(sid, fields))
-                except (KeyError, ValueError, TypeError):
-                    log.error("meter stream entry %s is malformed; recorded as processed, not written", sid)
+        fresh = await conn.fetch(
+            "INSERT INTO meter_stream_entries (stream_id) SELECT unnest($1::text[]) "
+            "ON CONFLICT DO NOTHING RETURNING stream_id",
+            list(parsed),
+        )
+        records = [row for r in fresh for row in parsed[r["stream_id"]]]
         if records:
             await conn.copy_records_to_table("meter_values", records=records, columns=COLUMNS)
         return len(records)

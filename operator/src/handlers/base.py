@@ -35,6 +35,10 @@ def configure(settings: kopf.OperatorSettings) -> None:
     # kopf would turn every INFO log line into a Kubernetes Event; we post the notable ones ourselves.
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
+    # We serve exact namespaces (or all) and our CRDs ship with the operator: no need to watch
+    # Namespaces and CRDs, which would need cluster-wide read RBAC. Resources are discovered once
+    # at start (the bootstrap has waited for our CRDs by then).
+    settings.scanning.disabled = True
     settings.execution.max_workers = 8
 
 
