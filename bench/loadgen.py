@@ -84,6 +84,12 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
             "server_cpu_ms_per_reconnect": round((cpu3.process - cpu2.process) * 1000 / args.chargers, 4),
             "server_tree_cpu_seconds": round(cpu3.tree - cpu2.tree, 3),
         }
+    elif args.storm:
+        result["storm"] = {
+            "ran": False,
+            "all_accepted": False,
+            "reason": f"the fleet did not come up: {sim.ready}/{args.chargers} booted in the connect phase",
+        }
     await sim.stop()
     final = sim.report()
     result["errors"] = {
@@ -140,9 +146,72 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def commands(args: argparse.Namespace) -> dict[str, Any]:
+    """G8: operator API -> owning gateway -> charger -> API, through the REST passthrough."""
+    import httpx
+
+    config = SimConfig(
+        url=args.url,
+        chargers=args.chargers,
+        protocol=Protocol(args.protocol),
+        scenario=Scenario.IDLE,
+        heartbeat_interval=3600.0,
+        prefix=args.prefix,
+    )
+    sim = Simulation(config)
+    await sim.start()
+    up = await sim.wait_ready(timeout=args.timeout)
+    pid = args.server_pid
+    action, payload = "TriggerMessage", {"requestedMessage": "Heartbeat"}
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    interval = 1.0 / args.rate
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    _, cpu0 = _sample(pid)
+    async with httpx.AsyncClient(base_url=args.api_url, headers=headers, timeout=30.0) as client:
+        start = time.monotonic()
+        for i in range(args.commands):
+            # Open loop at `rate`, one request at a time (the budget is per-command latency).
+            delay = start + i * interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            cp_id = config.charger_id(i % args.chargers)
+            t0 = time.perf_counter()
+            try:
+                resp = await client.post(f"/v1/chargepoints/{cp_id}/ocpp/{action}", json=payload)
+                body = resp.json() if resp.headers.get("content-type", "").endswith("json") else {}
+                key = (
+                    f"http_{resp.status_code}:{body.get('status', '?')}"
+                    if isinstance(body, dict)
+                    else f"http_{resp.status_code}"
+                )
+            except httpx.HTTPError as exc:
+                key = type(exc).__name__
+            latencies.append(time.perf_counter() - t0)
+            outcomes[key] = outcomes.get(key, 0) + 1
+    _, cpu1 = _sample(pid)
+    await asyncio.sleep(0.5)  # the triggered Heartbeats
+    delivered = sim.stats.csms_calls.get(action, 0)
+    await sim.stop()
+    ordered = sorted(latencies)
+    n = len(ordered)
+    return {
+        "chargers": args.chargers,
+        "all_connected": up,
+        "commands": args.commands,
+        "outcomes": outcomes,
+        "answered": outcomes.get("http_200:answered", 0),
+        "delivered_to_chargers": delivered,
+        "p50_ms": round(ordered[n // 2] * 1000, 3) if n else None,
+        "p99_ms": round(ordered[min(n - 1, int(n * 0.99))] * 1000, 3) if n else None,
+        "server_tree_cpu_ms_per_command": round((cpu1.tree - cpu0.tree) * 1000 / max(1, n), 3),
+        "errors_total": sim.report()["errors_total"],
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["fleet", "throughput"])
+    parser.add_argument("mode", choices=["fleet", "throughput", "commands"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--server-pid", type=int, required=True)
     parser.add_argument("--protocol", default="2.0.1", choices=["1.6", "2.0.1", "mix"])
@@ -159,12 +228,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--action", default="Heartbeat")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--measure", type=float, default=8.0)
+    # commands
+    parser.add_argument("--api-url", default="")
+    parser.add_argument("--token", default="")
+    parser.add_argument("--commands", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=100.0)
     args = parser.parse_args(argv)
     if args.cpu is not None:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {args.cpu})
     raise_fd_limit()
-    coro = fleet(args) if args.mode == "fleet" else throughput(args)
+    coro = {"fleet": fleet, "throughput": throughput, "commands": commands}[args.mode](args)
     result = uvloop.run(coro)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 

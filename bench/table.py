@@ -36,6 +36,7 @@ FIELDS = {
         ("p99_ms", "p99 ms"),
     ],
     "G7": [("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("msgs_per_second_wall", "msg/s")],
+    "G8": [("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("delivered_pct", "delivered %"), ("outcomes", "outcomes")],
     "G10": [("seconds", "seconds"), ("failures", "failures"), ("server_cpu_ms_per_reconnect", "CPU ms/reconnect")],
 }
 
@@ -61,6 +62,8 @@ def render(doc: dict[str, Any]) -> str:
                 if fig:
                     cells = "  ".join(f"{label} {_f(fig.get(key))}" for key, label in FIELDS[gid])
                     lines.append(f"       {kind:<12} {cells}")
+                    if fig.get("not_run"):
+                        lines.append(f"       {kind:<12} storm not run: {fig['not_run'][0]}")
                     if fig.get("failure_kinds"):
                         lines.append(f"       {kind:<12} errors by kind: {fig['failure_kinds']}")
                     if fig.get("loadgen_errors"):

@@ -14,7 +14,10 @@ from chargeplane.domain.chargepoints import Protocol
 from chargeplane.gateway.backend import Backend
 from chargeplane.gateway.connection import Dispatcher, Handler
 from chargeplane.gateway.ocpp16 import Ocpp16Provisioning
+from chargeplane.gateway.ocpp16_transactions import Ocpp16Transactions
 from chargeplane.gateway.ocpp201 import Ocpp201Provisioning
+from chargeplane.gateway.ocpp201_transactions import Ocpp201Transactions
+from chargeplane.gateway.tx_backend import TxBackend
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +29,20 @@ class HandlerTable:
         return self.handlers.get(action)
 
 
-def build_dispatchers(backend: Backend) -> dict[str, Dispatcher]:
-    """The dispatcher of each subprotocol, keyed by its name ("ocpp1.6", "ocpp2.0.1")."""
+def build_dispatchers(backend: Backend, tx: TxBackend | None = None) -> dict[str, Dispatcher]:
+    """The dispatcher of each subprotocol, keyed by its name ("ocpp1.6", "ocpp2.0.1").
+    Without `tx` (the auth/transactions client) the transaction block is not served."""
     v16: dict[str, Handler] = {}
     v201: dict[str, Handler] = {}
     v16.update(Ocpp16Provisioning(backend).handlers())
     v201.update(Ocpp201Provisioning(backend).handlers())
+    if tx is not None:
+        t16 = Ocpp16Transactions(tx)
+        v16.update(t16.handlers())
+        v201.update(Ocpp201Transactions(tx).handlers())
+        # An accepted boot flags the charger's open transactions (both versions).
+        v16["BootNotification"] = t16.wrap_boot(v16["BootNotification"])
+        v201["BootNotification"] = t16.wrap_boot(v201["BootNotification"])
     return {
         Protocol.OCPP16.value: HandlerTable(Protocol.OCPP16, v16),
         Protocol.OCPP201.value: HandlerTable(Protocol.OCPP201, v201),

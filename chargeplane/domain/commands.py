@@ -309,8 +309,8 @@ def _evse_201(evse_id: int | None, connector_id: int | None) -> dict[str, Any] |
     return _drop_none({"id": evse_id, "connectorId": connector_id})
 
 
-def _status_info(payload: Mapping[str, Any]) -> dict[str, Any]:
-    info = payload.get("statusInfo")
+def _status_info(payload: Mapping[str, Any], key: str = "statusInfo") -> dict[str, Any]:
+    info = payload.get(key)
     if not info:
         return {}
     return {
@@ -845,7 +845,7 @@ class GetConfiguration(Command):
                             "status": item["attributeStatus"],
                             "value": item.get("attributeValue"),
                             "attribute_type": item.get("attributeType"),
-                            **_status_info(item),
+                            **_status_info(item, "attributeStatusInfo"),
                         }
                     )
                 )
@@ -926,7 +926,7 @@ class ChangeConfiguration(Command):
                         "key": asked.get(ref, ref.key),
                         "status": item["attributeStatus"],
                         "attribute_type": item.get("attributeType"),
-                        **_status_info(item),
+                        **_status_info(item, "attributeStatusInfo"),
                     }
                 )
             )

@@ -116,7 +116,7 @@ def run(
 
 
 @click.command()
-@click.argument("component", type=click.Choice(["gateway", "registry", "api"]))
+@click.argument("component", type=click.Choice(["gateway", "registry", "auth", "transactions", "api"]))
 def serve(component: str) -> None:
     """Run one component per process (as the Kubernetes pods do); configured by CHARGEPLANE_* env."""
     from chargeplane.runtime import components as c
@@ -137,6 +137,15 @@ def serve(component: str) -> None:
                 c.add_registry(grpc_srv, settings, pool, c.open_redis(stack, settings))
                 await c.start_grpc(stack, grpc_srv)
                 log.info("registry serving gRPC on %s:%d", settings.grpc_host, grpc_srv.port)
+            elif component in ("auth", "transactions"):
+                pool = await c.open_pool(stack, settings)
+                grpc_srv = c.grpc_server(settings, settings.grpc_port)
+                if component == "auth":
+                    c.add_auth(grpc_srv, settings, pool, c.open_redis(stack, settings))
+                else:
+                    c.add_transactions(stack, grpc_srv, settings, pool, c.open_redis(stack, settings))
+                await c.start_grpc(stack, grpc_srv)
+                log.info("%s serving gRPC on %s:%d", component, settings.grpc_host, grpc_srv.port)
             elif component == "gateway":
                 grpc_srv = c.grpc_server(settings, settings.gateway_grpc_port)
                 port = grpc_srv.port
@@ -144,7 +153,13 @@ def serve(component: str) -> None:
                     update={"gateway_grpc_address": settings.gateway_grpc_address or f"{socket.getfqdn()}:{port}"}
                 )
                 registry = await c.open_channel(stack, settings.registry_target())
-                gateway = c.build_gateway(own, c.open_redis(stack, settings), registry)
+                gateway = c.build_gateway(
+                    own,
+                    c.open_redis(stack, settings),
+                    registry,
+                    auth=await c.open_channel(stack, settings.auth_target()),
+                    transactions=await c.open_channel(stack, settings.transactions_target()),
+                )
                 await c.add_gateway_service(grpc_srv, gateway)
                 await c.start_grpc(stack, grpc_srv)
                 await c.start_gateway(stack, gateway)

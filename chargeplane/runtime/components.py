@@ -80,12 +80,50 @@ async def open_channel(stack: contextlib.AsyncExitStack, target: str) -> grpc.ai
     return channel
 
 
-def build_gateway(settings: Settings, redis: Redis, registry: grpc.aio.Channel) -> GatewayServer:
+def add_auth(grpc_srv: GrpcServer, settings: Settings, pool: asyncpg.Pool, redis: Redis) -> None:
+    from chargeplane.services.auth import add_to_server
+
+    add_to_server(grpc_srv.server, pool, redis, settings, health_servicer=grpc_srv.health_servicer)
+
+
+def add_transactions(
+    stack: contextlib.AsyncExitStack, grpc_srv: GrpcServer, settings: Settings, pool: asyncpg.Pool, redis: Redis
+) -> None:
+    """The transactions service and its meter-stream writer (a background task here)."""
+    from chargeplane.services.transactions import add_to_server
+
+    writer = add_to_server(grpc_srv.server, pool, redis, settings, health_servicer=grpc_srv.health_servicer)
+    writer.start()
+    stack.push_async_callback(writer.stop)
+
+
+def build_gateway(
+    settings: Settings,
+    redis: Redis,
+    registry: grpc.aio.Channel,
+    *,
+    auth: grpc.aio.Channel | None = None,
+    transactions: grpc.aio.Channel | None = None,
+) -> GatewayServer:
+    """The gateway; with `auth` and `transactions` channels it also serves Authorize,
+    transactions and meter values."""
     from chargeplane.gateway.backend import GrpcBackend
+    from chargeplane.gateway.dispatch import build_dispatchers
     from chargeplane.gateway.server import GatewayServer
+    from chargeplane.gateway.tx_backend import TxBackend
 
     backend = GrpcBackend(registry, deadline=settings.service_deadline, flush_interval=settings.activity_flush_interval)
-    return GatewayServer(settings, backend, redis)
+    tx = None
+    if auth is not None and transactions is not None:
+        tx = TxBackend(
+            auth,
+            transactions,
+            redis,
+            deadline=settings.service_deadline,
+            stream=settings.meter_stream,
+            stream_maxlen=settings.meter_stream_maxlen,
+        )
+    return GatewayServer(settings, backend, redis, build_dispatchers(backend, tx))
 
 
 async def add_gateway_service(grpc_srv: GrpcServer, gateway: GatewayServer) -> None:
@@ -147,6 +185,12 @@ async def build_api(
     stack.push_async_callback(router.close)
     commands = CommandService(CommandStore(pool), router)
     app = create_app(settings, pool, registry, commands)
+    from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceStub
+    from chargeplane.pb.transactions.v1.transactions_pb2_grpc import TransactionsServiceStub
+
+    # The only ways to the auth and transactions services (tokens and transactions routes).
+    app.state.auth = AuthServiceStub(await open_channel(stack, settings.auth_target()))
+    app.state.transactions = TransactionsServiceStub(await open_channel(stack, settings.transactions_target()))
     operator = OperatorServicer(
         RegistryServiceStub(registry), commands, TokenVerifier(pool), settings.service_deadline
     )
@@ -209,8 +253,12 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
             update={"gateway_grpc_address": settings.gateway_grpc_address or own, "grpc_port": grpc_port}
         )
         add_registry(grpc_srv, settings, pool, redis)
+        add_auth(grpc_srv, settings, pool, redis)
+        add_transactions(stack, grpc_srv, settings, pool, redis)
         registry = await open_channel(stack, settings.registry_address or own)
-        gateway = build_gateway(settings, redis, registry)
+        auth = await open_channel(stack, settings.auth_address or own)
+        transactions = await open_channel(stack, settings.transactions_address or own)
+        gateway = build_gateway(settings, redis, registry, auth=auth, transactions=transactions)
         await add_gateway_service(grpc_srv, gateway)
         api = await build_api(stack, settings, pool, registry, redis)
         await add_operator_service(grpc_srv, api)

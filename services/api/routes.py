@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import grpc  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 
@@ -69,3 +70,57 @@ async def get_charge_point(
     registry, deadline = _registry(request)
     reply = await registry.GetChargePoint(pb.GetChargePointRequest(charge_point_id=charge_point_id), timeout=deadline)
     return models.charge_point(reply.charge_point)
+
+
+class Registration(BaseModel):
+    """Pre-registration: what the production boot policy accepts."""
+
+    site: str | None = Field(default=None, min_length=1, max_length=63, description="The site the charger belongs to.")
+    allowed_protocols: list[Literal["ocpp1.6", "ocpp2.0.1"]] = Field(
+        default_factory=list, description="Protocols the charger may connect with; empty allows both."
+    )
+
+
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+@router.put(
+    "/chargepoints/{charge_point_id}",
+    response_model=models.ChargePoint,
+    summary="Pre-register (or update the registration of) a charge point",
+    responses={400: {"model": Problem, "description": "Invalid identity or registration."}},
+)
+async def register_charge_point(
+    request: Request,
+    response: Response,
+    _: Admin,
+    charge_point_id: Annotated[str, Path(min_length=1, max_length=48)],
+    registration: Registration,
+) -> models.ChargePoint:
+    registry, deadline = _registry(request)
+    reply = await registry.UpsertChargePoint(
+        pb.UpsertChargePointRequest(
+            charge_point_id=charge_point_id,
+            site=registration.site or "",
+            allowed_protocols=list(registration.allowed_protocols),
+        ),
+        timeout=deadline,
+    )
+    response.status_code = 201 if reply.created else 200
+    return models.charge_point(reply.charge_point)
+
+
+@router.delete(
+    "/chargepoints/{charge_point_id}",
+    status_code=204,
+    summary="Deregister a charge point",
+    responses={404: {"model": Problem, "description": "No such charge point."}},
+)
+async def deregister_charge_point(
+    request: Request, _: Admin, charge_point_id: Annotated[str, Path(min_length=1, max_length=48)]
+) -> Response:
+    registry, deadline = _registry(request)
+    reply = await registry.DeleteChargePoint(pb.DeleteChargePointRequest(charge_point_id=charge_point_id), timeout=deadline)
+    if not reply.deleted:
+        raise ProblemError(404, f"no charge point {charge_point_id}")
+    return Response(status_code=204)

@@ -93,3 +93,16 @@ async def test_operator_grpc_api(allinone: AllInOne, operator: OperatorServiceSt
     history = await operator.ListCommands(pb.ListCommandsRequest(charge_point_id="PRE-1"), metadata=admin)
     assert [c.status for c in history.commands] == ["answered", "offline"]
     assert (await operator.DeregisterChargePoint(pb.DeregisterChargePointRequest(charge_point_id="PRE-1"), metadata=admin)).deleted
+
+
+async def test_rest_pre_registration(allinone: AllInOne, api: httpx.AsyncClient) -> None:
+    created = await api.put("/v1/chargepoints/REG-1", json={"site": "west", "allowed_protocols": ["ocpp2.0.1"]})
+    assert created.status_code == 201 and created.json()["registered"]
+    updated = await api.put("/v1/chargepoints/REG-1", json={"site": "east"})
+    assert updated.status_code == 200 and updated.json()["site"] == "east"
+    assert (await api.put("/v1/chargepoints/REG-1", json={"allowed_protocols": ["ocpp9"]})).status_code == 422
+    reader = await make_token(allinone, "rest-reader", ["read"])
+    denied = await api.delete("/v1/chargepoints/REG-1", headers={"Authorization": f"Bearer {reader}"})
+    assert denied.status_code == 403
+    assert (await api.delete("/v1/chargepoints/REG-1")).status_code == 204
+    assert (await api.delete("/v1/chargepoints/REG-1")).status_code == 404
