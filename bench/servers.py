@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import os
@@ -70,7 +71,7 @@ class Server:
         self.url = ""
         self.api_url = ""
         self.token = ""
-        self.lines: list[str] = []
+        self.lines: collections.deque[str] = collections.deque(maxlen=400)  # the log's tail
         self._ready = threading.Event()
 
     def command(self) -> list[str]:
@@ -94,19 +95,18 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {''.join(self.lines[-20:])}")
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {''.join(list(self.lines)[-20:])}")
             if self._ready.wait(0.1) and self.is_ready():
                 if self.cpus:
                     procstat.pin(self.proc.pid, self.cpus)  # children started after fork, too
                 return
         self.stop()
-        raise RuntimeError(f"{self.name} not ready after {timeout}s: {''.join(self.lines[-20:])}")
+        raise RuntimeError(f"{self.name} not ready after {timeout}s: {''.join(list(self.lines)[-20:])}")
 
     def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
         for line in self.proc.stdout:
-            if len(self.lines) < 2000:
-                self.lines.append(line)
+            self.lines.append(line)
             self.parse(line)
 
     def parse(self, line: str) -> None:
@@ -117,6 +117,11 @@ class Server:
 
     def is_ready(self) -> bool:
         return bool(self.url)
+
+    def tail(self, n: int = 40, pattern: str = r"ERROR|Error|Traceback|exception") -> list[str]:
+        """The last `n` log lines that look like errors (for the JSON document)."""
+        found = [line.rstrip()[:500] for line in list(self.lines) if re.search(pattern, line)]
+        return found[-n:]
 
     @property
     def pid(self) -> int:

@@ -37,6 +37,7 @@ class Options:
     repeat: int = 3  # throughput runs (G2/G3/G7) and simulator runs (G12)
     fleet_repeat: int = 2  # 10k-charger fleets (G1/G10): 1-2 minutes a run
     baseline_fleet_repeat: int = 1  # the baseline's 10k fleet takes ~80 s a run
+    storm_timeout: float = 60.0
     quick: bool = False
     chargers: int = 10_000  # G1 / G10 fleet size
     throughput_chargers: int = 50
@@ -48,7 +49,7 @@ class Options:
 
     @classmethod
     def quick_mode(cls) -> Options:
-        return cls(repeat=1, fleet_repeat=1, quick=True, chargers=1000, measure=2.0, warmup=1.0)
+        return cls(repeat=1, fleet_repeat=1, quick=True, chargers=1000, measure=1.5, warmup=0.5, storm_timeout=20.0)
 
 
 def _cpus() -> tuple[set[int] | None, int | None]:
@@ -102,15 +103,30 @@ class Suite:
         o = self.opts
         runs = self.runs.setdefault(kind, {})
         n = str(o.chargers)
-        if self.wants("G1", "G10"):
-            for i in range(o.fleet_repeat if kind == "chargeplane" else min(o.fleet_repeat, o.baseline_fleet_repeat)):
-                _log(f"{kind}: fleet of {n} chargers, connect + reconnect storm (run {i + 1})")
-                with self.make_server(kind, exe) as server:  # fresh server: clean RSS for G1
-                    r = loadgen("fleet", server, self.loadgen_cpu, "--chargers", n, "--storm", "--protocol", o.protocol)
-                runs.setdefault("fleet", []).append(r)
-        if not self.wants("G2", "G3", "G5", "G6", "G7", "G8"):
+        fleets = o.fleet_repeat if kind == "chargeplane" else min(o.fleet_repeat, o.baseline_fleet_repeat)
+        fleets = fleets if self.wants("G1", "G10") else 0
+        # --quick reuses one server for everything (a start-up of `chargeplane run` costs
+        # seconds); a full run gives each fleet a fresh server so G1's RSS growth is clean.
+        shared = o.quick
+
+        def fleet(server: Server, i: int) -> None:
+            _log(f"{kind}: fleet of {n} chargers, connect + reconnect storm (run {i + 1})")
+            r = loadgen(
+                "fleet", server, self.loadgen_cpu, "--chargers", n, "--storm", "--protocol", o.protocol,
+                "--storm-timeout", str(o.storm_timeout), "--prefix", f"F{i}-",
+            )  # fmt: skip
+            if r.get("errors_total"):
+                r["server_error_log"] = server.tail()  # what the server said while failing
+            runs.setdefault("fleet", []).append(r)
+
+        for i in range(0 if shared else fleets):
+            with self.make_server(kind, exe) as server:
+                fleet(server, i)
+        if not shared and not self.wants("G2", "G3", "G5", "G6", "G7", "G8"):
             return
         with self.make_server(kind, exe) as server:
+            for i in range(fleets if shared else 0):
+                fleet(server, i)
             if kind == "chargeplane":
                 self.probes[kind] = probe_features(server.url)
                 self.api_paths = api_paths(server)

@@ -81,7 +81,12 @@ class ChargerBusy(CallRejected):
 
 
 class ConnectionGone(CallRejected):
-    """The socket closed before the charger answered."""
+    """The socket closed before the charger answered. `sent` tells whether the CALL went
+    out: if it did, the charger may have acted on it, so it must not be sent again."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class ChargerTimeout(Exception):
@@ -158,7 +163,7 @@ class OcppConnection:
             pass
         finally:
             if self._pending is not None and not self._pending.done():
-                self._pending.set_exception(ConnectionGone("the charger disconnected"))
+                self._pending.set_exception(ConnectionGone("the charger disconnected before answering", sent=True))
 
     def on_frame(self, frame: str | bytes) -> None:
         try:
@@ -326,13 +331,14 @@ class OcppConnection:
                 self._pending = future
                 self._pending_id, self._pending_action = message_id, action
                 try:
-                    await self._send([CALL, message_id, action, payload])
+                    try:
+                        await self._send([CALL, message_id, action, payload])
+                    except ConnectionClosed as exc:
+                        raise ConnectionGone("the charger disconnected", sent=False) from exc
                     self._m.sent(action)
                     return await asyncio.wait_for(future, timeout or self.call_timeout)
                 except TimeoutError:
                     raise ChargerTimeout(f"{self.cp_id} did not answer {action} in time") from None
-                except ConnectionClosed as exc:
-                    raise ConnectionGone("the charger disconnected") from exc
                 finally:
                     self._pending = None
                     self._pending_id = None

@@ -55,7 +55,10 @@ class GatewayServicer(GatewayServiceServicer):
         except ChargerBusy as exc:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except ConnectionGone as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+            # Not sent: safe for the caller to re-resolve and retry. Sent: the charger may
+            # have acted on it; retrying could run it twice, so the caller must not.
+            code = grpc.StatusCode.ABORTED if exc.sent else grpc.StatusCode.NOT_FOUND
+            await context.abort(code, str(exc))
         except ChargerTimeout as exc:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
         reply = pb.CallResponse(message_id=outcome.message_id, protocol=conn.protocol.value)

@@ -212,7 +212,8 @@ class _Reader:
             raise ValueError(f"{self._path(name)}: must be an ISO 8601 date-time string")
         if parsed.tzinfo is None:
             raise ValueError(f"{self._path(name)}: must include a UTC offset (e.g. 2026-01-31T12:00:00Z)")
-        return parsed.astimezone(UTC)
+        # Chargers get millisecond precision: keep exactly what will be sent.
+        return parsed.astimezone(UTC).replace(microsecond=parsed.microsecond // 1000 * 1000)
 
     def req_datetime(self, name: str) -> datetime:
         value = self.datetime_(name)

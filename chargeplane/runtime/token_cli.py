@@ -16,11 +16,10 @@ _DB = click.option(
 
 
 def _with_pool(url: str, work: Callable[..., Awaitable[T]]) -> T:
-    from chargeplane.db.migrate import upgrade
+    # No migration here: the schema is the services' to apply (`chargeplane migrate`).
     from chargeplane.db.pool import create_pool
 
     async def main() -> T:
-        upgrade(url)
         pool = await create_pool(url, min_size=1, max_size=2)
         try:
             return await work(pool)

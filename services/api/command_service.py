@@ -15,6 +15,7 @@ from chargeplane.domain.commands import COMMANDS, UnsupportedCommand, from_ocpp,
 from .command_store import CommandRecord, CommandStore
 from .routing import (
     ChargerBusy,
+    ChargerDisconnected,
     ChargerOffline,
     ChargerTimeout,
     CommandRouter,
@@ -34,6 +35,7 @@ _STATUS = {
     ChargerBusy: "rejected",
     InvalidCommand: "rejected",
     RegistryUnavailable: "failed",
+    ChargerDisconnected: "failed",
 }
 
 

@@ -13,7 +13,14 @@ from .auth import Principal, require
 from .command_service import MAX_TIMEOUT, CommandFailed, CommandService, UnknownCommand
 from .command_store import CommandRecord
 from .problems import Problem, ProblemError
-from .routing import ChargerBusy, ChargerOffline, ChargerTimeout, InvalidCommand, RegistryUnavailable
+from .routing import (
+    ChargerBusy,
+    ChargerDisconnected,
+    ChargerOffline,
+    ChargerTimeout,
+    InvalidCommand,
+    RegistryUnavailable,
+)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or invalid bearer token."},
@@ -21,6 +28,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "The charger is not connected (`command_id` names the record)."},
     422: {"model": Problem, "description": "The command is not valid for the charger's protocol version."},
     429: {"model": Problem, "description": "Too many commands are queued for this charger."},
+    502: {"model": Problem, "description": "The charger disconnected after receiving the command (not resent)."},
     503: {"model": Problem, "description": "The connection registry is unavailable."},
     504: {"model": Problem, "description": "The charger did not answer in time."},
 }
@@ -87,6 +95,7 @@ _FAILURE_STATUS = {
     ChargerBusy: 429,
     InvalidCommand: 422,
     RegistryUnavailable: 503,
+    ChargerDisconnected: 502,
 }
 
 

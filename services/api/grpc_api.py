@@ -21,7 +21,14 @@ from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
 from .auth import Principal, TokenVerifier
 from .command_service import MAX_TIMEOUT, CommandFailed, CommandService
 from .command_store import CommandRecord
-from .routing import ChargerBusy, ChargerOffline, ChargerTimeout, InvalidCommand, RegistryUnavailable
+from .routing import (
+    ChargerBusy,
+    ChargerDisconnected,
+    ChargerOffline,
+    ChargerTimeout,
+    InvalidCommand,
+    RegistryUnavailable,
+)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 SERVICE_NAME = "chargeplane.api.v1.OperatorService"
@@ -32,6 +39,7 @@ _FAILURE_CODE = {
     ChargerBusy: grpc.StatusCode.RESOURCE_EXHAUSTED,
     InvalidCommand: grpc.StatusCode.INVALID_ARGUMENT,
     RegistryUnavailable: grpc.StatusCode.UNAVAILABLE,
+    ChargerDisconnected: grpc.StatusCode.ABORTED,
 }
 
 

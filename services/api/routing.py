@@ -55,6 +55,10 @@ class InvalidCommand(RoutingError):
     pass
 
 
+class ChargerDisconnected(RoutingError):
+    """The charger went away after receiving the CALL: it may or may not have acted on it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Routed:
     owner: Owner
@@ -116,6 +120,10 @@ class CommandRouter:
             if code == grpc.StatusCode.UNAVAILABLE:
                 # A dead pod whose registry entry has not lapsed yet.
                 raise _Moved from None
+            if code == grpc.StatusCode.ABORTED:
+                raise ChargerDisconnected(
+                    f"{cp_id} disconnected after receiving {action} and before answering; it was not resent"
+                ) from None
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise ChargerTimeout(f"{cp_id} did not answer {action} within {timeout:g}s") from None
             if code == grpc.StatusCode.RESOURCE_EXHAUSTED:

@@ -124,7 +124,7 @@ class AuthRepository:
     async def delete(self, id_token: str) -> bool:
         return await self.pool.fetchval("DELETE FROM id_tokens WHERE id_token = $1 RETURNING true", id_token) is True
 
-    async def list(self, after: str | None, limit: int) -> list[Token]:
+    async def list_tokens(self, after: str | None, limit: int) -> list[Token]:
         rows = await self.pool.fetch(
             f"SELECT {_COLUMNS} FROM id_tokens WHERE $1::text IS NULL OR id_token > $1 ORDER BY id_token LIMIT $2",
             after,

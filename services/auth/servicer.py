@@ -246,7 +246,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
                 after = base64.urlsafe_b64decode(request.page_token.encode()).decode()
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 raise InvalidArgument("page_token is not a value returned by this service") from None
-        found = await self.repo.list(after, size + 1)
+        found = await self.repo.list_tokens(after, size + 1)
         page = found[:size]
         token = base64.urlsafe_b64encode(page[-1].id_token.encode()).decode() if len(found) > size else ""
         return pb.ListTokensResponse(tokens=[token_pb(t) for t in page], next_page_token=token)

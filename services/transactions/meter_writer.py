@@ -165,7 +165,7 @@ class MeterWriter:
 
     async def step(self) -> int:
         """Read one batch of new entries, write, ack. Returns the entries handled."""
-        reply = await self.redis.xreadgroup(
+        reply: Any = await self.redis.xreadgroup(
             self.group,
             self.name,
             {self.stream: ">"},
@@ -174,7 +174,8 @@ class MeterWriter:
         )
         if not reply:
             return 0
-        entries = [(_s(sid), fields) for sid, fields in reply[0][1]]
+        batch: Any = reply[0][1]
+        entries = [(_s(sid), fields) for sid, fields in batch]
         await self.commit(entries)
         return len(entries)
 
@@ -193,7 +194,7 @@ class MeterWriter:
         handled = 0
         start = "0-0"
         while True:
-            reply = await self.redis.xautoclaim(
+            reply: Any = await self.redis.xautoclaim(
                 self.stream,
                 self.group,
                 self.name,

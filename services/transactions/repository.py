@@ -100,7 +100,7 @@ class TransactionsRepository:
     ) -> StartResult:
         evse = start.connector_id  # 1.6 connector N is EVSE N, connector 1
         connector = 0 if start.connector_id == 0 else 1
-        row = await self.pool.fetchrow(
+        row: Any = await self.pool.fetchrow(
             _START16,
             start.charge_point_id,
             site,
@@ -118,7 +118,7 @@ class TransactionsRepository:
 
     async def stop16(self, stop: StopTransaction16, payload: dict[str, Any], now: datetime) -> StopResult:
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
+            row: Any = await conn.fetchrow(
                 f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND id = $2 "
                 "AND protocol = 'ocpp1.6' FOR UPDATE",
                 stop.charge_point_id,
@@ -141,7 +141,7 @@ class TransactionsRepository:
                 return StopResult(StopOutcome.CONFLICT, row["id"], frozenset(row["flags"]), None, None)
             # Not this charger's transaction (unknown, -1, a locally generated id, or another
             # charger's): answered anyway, recorded, reconciled when unambiguous.
-            seen = await conn.fetchrow(
+            seen: Any = await conn.fetchrow(
                 "SELECT outcome, matched_transaction_id FROM stop_anomalies "
                 "WHERE charge_point_id = $1 AND transaction_id = $2 AND meter_stop = $3 AND timestamp = $4",
                 stop.charge_point_id,
@@ -232,7 +232,7 @@ class TransactionsRepository:
             select = (
                 f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND transaction_ref = $2 FOR UPDATE"
             )
-            row = await conn.fetchrow(select, ev.charge_point_id, ev.transaction_ref)
+            row: Any = await conn.fetchrow(select, ev.charge_point_id, ev.transaction_ref)
             fresh = False
             if row is None:
                 # Select first, insert only when absent: Updated events must not burn sequence values.
@@ -324,7 +324,7 @@ class TransactionsRepository:
             else []
         )
 
-    async def list(
+    async def list_transactions(
         self,
         *,
         after: tuple[datetime, int] | None,

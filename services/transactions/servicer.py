@@ -282,7 +282,7 @@ class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
             after = (key[0], int(key[1]))
         if request.state and request.state not in ("Active", "Ended"):
             raise InvalidArgument("state must be Active or Ended")
-        rows = await self.repo.list(
+        rows: list[Any] = await self.repo.list_transactions(
             after=after,
             charge_point_id=request.charge_point_id or None,
             id_tag=request.id_tag or None,

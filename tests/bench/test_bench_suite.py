@@ -66,6 +66,26 @@ def _suite(probes: dict[str, str]) -> Suite:
             "G2": [_tput(30.0), _tput(50.0), _tput(35.0)],
             "G3": [_tput(120.0)],
             "G7": [_tput(200.0, p50=0.8, p99=6.0)],
+            "G8": [
+                {
+                    "commands": 300,
+                    "answered": 300,
+                    "delivered_to_chargers": 300,
+                    "p50_ms": 2.0,
+                    "p99_ms": 8.0,
+                    "outcomes": {"http_200:answered": 300},
+                    "server_tree_cpu_ms_per_command": 1.0,
+                },
+                {
+                    "commands": 300,
+                    "answered": 299,
+                    "delivered_to_chargers": 300,
+                    "p50_ms": 2.5,
+                    "p99_ms": 9.0,
+                    "outcomes": {"http_200:answered": 299, "http_504:?": 1},
+                    "server_tree_cpu_ms_per_command": 1.0,
+                },
+            ],
         },
         "baseline": {"fleet": [_fleet(19.0, 12.0)], "G2": [_tput(105.0)], "G3": [_tput(330.0)]},
         "simulator": {"G12": [_fleet(0, 0)]},
@@ -82,6 +102,8 @@ def test_verdicts_use_medians_and_ratios() -> None:
     assert res["G3"]["pass"] is False  # 120 us -> 8,333 msg/s per core < 10,000
     assert res["G10"]["chargeplane"]["seconds"] == 7.0 and res["G10"]["pass"] is True
     assert res["G12"]["pass"] is True
+    assert res["G8"]["chargeplane"]["delivered_pct"] == round(100 * 599 / 600, 2)
+    assert res["G8"]["pass"] is False  # one command was not answered: 100% delivery is the budget
     suite = _suite({})
     suite.runs["simulator"]["G12"][0]["sim_footprint"]["connects_per_cpu_second"] = 1500.0
     assert assemble(suite, None, True, "")["G12"]["pass"] is False

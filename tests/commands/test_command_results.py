@@ -255,7 +255,7 @@ ANSWERS: list[tuple[str, dict[str, Any], Protocol, dict[str, Any], CommandResult
         V16,
         {"status": "NotSupported"},
         CommandResult("NotSupported"),
-    ),  # fmt: skip
+    ),
     ("clear-charging-profile", {}, V16, {"status": "Unknown"}, CommandResult("Unknown")),
     ("clear-charging-profile", {}, V201, {"status": "Accepted"}, CommandResult("Accepted")),
     (
@@ -346,7 +346,7 @@ def test_answers_interpret(
                 },
             },
             "a remote start takes a TxProfile",
-        ),  # fmt: skip
+        ),
         ("remote-stop", {"transaction_id": ""}, "transaction_id: must be a transaction id"),
         ("unlock", {"evse_id": 0}, "evse_id: must be between 1"),
         ("change-availability", {"status": "Sleepy"}, "status: must be one of Inoperative, Operative"),
@@ -388,7 +388,7 @@ def test_answers_interpret(
                 },
             },
             "needs recurrency",
-        ),  # fmt: skip
+        ),
         (
             "set-charging-profile",
             {
@@ -402,7 +402,7 @@ def test_answers_interpret(
                 },
             },
             "profile.schedules[0].rate_unit: must be one of A, W",
-        ),  # fmt: skip
+        ),
         (
             "set-charging-profile",
             {
@@ -416,7 +416,7 @@ def test_answers_interpret(
                 },
             },
             "profile.schedules[0].periods[0].limit: is required",
-        ),  # fmt: skip
+        ),
         ("get-composite-schedule", {"evse_id": 1}, "duration: is required"),
         ("nope", {}, "unknown command 'nope'"),
     ],

@@ -89,3 +89,19 @@ async def test_disconnect(allinone: AllInOne, ocpp_url: str, stub: GatewayServic
         assert reply.disconnected
         await asyncio.wait_for(charger.ws.wait_closed(), 5)
         assert charger.ws.close_code == 1000
+
+
+async def test_disconnect_after_the_call_was_sent_is_aborted(
+    allinone: AllInOne, ocpp_url: str, stub: GatewayServiceStub
+) -> None:
+    """The charger got the CALL and vanished: ABORTED, so nobody sends it a second time."""
+    async with raw_charger(ocpp_url, "GRPC-4", "2.0.1") as charger:
+        epoch = await _epoch(allinone, "GRPC-4")
+        call = asyncio.ensure_future(
+            stub.Call(pb.CallRequest(charge_point_id="GRPC-4", epoch=epoch, action="ClearCache", payload_json=b"{}"))
+        )
+        assert (await charger.recv())[2] == "ClearCache"
+        await charger.ws.close()
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    assert info.value.code() == grpc.StatusCode.ABORTED

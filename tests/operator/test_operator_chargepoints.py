@@ -99,11 +99,14 @@ async def test_killed_operator_converges_without_duplicates(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        await eventually(lambda: exists(k8s, "v1/configmaps", "depot-amsterdam-smart-charging"), 30, 0.01)
+        await eventually(
+            lambda: exists(k8s, "v1/configmaps", "depot-amsterdam-smart-charging") or first.returncode, 30, 0.01
+        )
     finally:
-        first.kill()
+        if first.returncode is None:
+            first.kill()
         _, stderr = await first.communicate()
-    assert first.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+    assert first.returncode == -signal.SIGKILL, stderr.decode()[-3000:]
     assert not exists(k8s, "networking.k8s.io/v1/ingresses", "depot-amsterdam-gateway")  # killed mid-way
     await operator.start()
     await eventually(lambda: exists(k8s, "networking.k8s.io/v1/ingresses", "depot-amsterdam-gateway"))

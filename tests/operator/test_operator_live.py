@@ -47,7 +47,8 @@ async def test_status_follows_a_live_charger(
             call.BootNotification(charging_station={"model": "DC150", "vendor_name": "ACME"}, reason="PowerUp")
         )
         assert boot.status == "Accepted"
-        status = await eventually(lambda: (s := obj(k8s, CPS, "live-1")["status"])["connected"] and s)
+        # Connected comes with the WebSocket, vendor/model with the recorded Boot: wait for both.
+        status = await eventually(lambda: (s := obj(k8s, CPS, "live-1")["status"])["connected"] and "vendor" in s and s)
         assert status["protocol"] == "ocpp2.0.1"
         assert status["gateway"] == allinone.settings.pod_name
         assert (status["vendor"], status["model"]) == ("ACME", "DC150")

@@ -56,6 +56,8 @@ class GatewayServiceServicer:
         NOT_FOUND: the charger is not connected here (or the epoch is stale): re-resolve.
         DEADLINE_EXCEEDED: the charger did not answer within the timeout.
         RESOURCE_EXHAUSTED: too many commands queued for this charger.
+        ABORTED: the socket closed after the CALL was sent, before the answer: the charger may
+        have acted on it, so the caller must not send it again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

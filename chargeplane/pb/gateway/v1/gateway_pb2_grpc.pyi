@@ -38,6 +38,8 @@ class GatewayServiceStub:
     NOT_FOUND: the charger is not connected here (or the epoch is stale): re-resolve.
     DEADLINE_EXCEEDED: the charger did not answer within the timeout.
     RESOURCE_EXHAUSTED: too many commands queued for this charger.
+    ABORTED: the socket closed after the CALL was sent, before the answer: the charger may
+    have acted on it, so the caller must not send it again.
     """
     Disconnect: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DisconnectRequest, _gateway_pb2.DisconnectResponse]
     """Close a charger's connection (e.g. after a takeover elsewhere)."""
@@ -52,6 +54,8 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     NOT_FOUND: the charger is not connected here (or the epoch is stale): re-resolve.
     DEADLINE_EXCEEDED: the charger did not answer within the timeout.
     RESOURCE_EXHAUSTED: too many commands queued for this charger.
+    ABORTED: the socket closed after the CALL was sent, before the answer: the charger may
+    have acted on it, so the caller must not send it again.
     """
     Disconnect: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DisconnectRequest, _gateway_pb2.DisconnectResponse]  # type: ignore[assignment]
     """Close a charger's connection (e.g. after a takeover elsewhere)."""
@@ -69,6 +73,8 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         NOT_FOUND: the charger is not connected here (or the epoch is stale): re-resolve.
         DEADLINE_EXCEEDED: the charger did not answer within the timeout.
         RESOURCE_EXHAUSTED: too many commands queued for this charger.
+        ABORTED: the socket closed after the CALL was sent, before the answer: the charger may
+        have acted on it, so the caller must not send it again.
         """
 
     @_abc_1.abstractmethod
