@@ -65,14 +65,16 @@ async def test_install_dry_run_maps_every_object_and_prints_notes(
 async def test_a_custom_resource_next_to_its_crd_would_not_install(
     helm_bin: Path, helm_env: dict[str, str], cluster: Path, tmp_path: Path
 ) -> None:
-    # The failure mode the ConfigMap route avoids, shown with a chart that does it the naive way.
+    # The failure mode the ConfigMap route avoids, shown with a chart that does it the naive way:
+    # a CRD the cluster does not serve yet, and a resource of that kind in the same release.
     bad = tmp_path / "bad"
     (bad / "templates").mkdir(parents=True)
     (bad / "Chart.yaml").write_text("apiVersion: v2\nname: bad\nversion: 0.1.0\n")
     crd = (CHART / "templates" / "crds" / "chargeplane.io_controlplanes.yaml").read_text()
-    (bad / "templates" / "crd.yaml").write_text(crd.replace(".Values.crds.install", "true"))
+    crd = crd.replace(".Values.crds.install", "true").replace("chargeplane.io", "example.com")
+    (bad / "templates" / "crd.yaml").write_text(crd)
     (bad / "templates" / "cr.yaml").write_text(
-        "apiVersion: chargeplane.io/v1alpha1\nkind: ControlPlane\nmetadata: {name: x}\nspec: {}\n"
+        "apiVersion: example.com/v1alpha1\nkind: ControlPlane\nmetadata: {name: x}\nspec: {}\n"
     )
     env = {**helm_env, "KUBECONFIG": str(cluster)}
     proc = await asyncio.create_subprocess_exec(

@@ -69,6 +69,13 @@ class ApiServerEmulator(kmock.KubernetesEmulator):  # type: ignore[misc]
                 verbs={"get", "list", "watch", "create", "update", "patch", "delete"},
             )  # fmt: skip
 
+    async def _serve_version(self, request: rendering.Request) -> rendering.Payload:
+        # kmock names the core group version "/v1"; client-go (Helm, kubectl) expects "v1".
+        payload = await super()._serve_version(request)
+        if isinstance(payload, dict) and str(payload.get("groupVersion", "")).startswith("/"):
+            payload["groupVersion"] = payload["groupVersion"][1:]
+        return payload
+
     async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
         payload = await super()._serve_list(request)
         if isinstance(payload, dict):  # the revision a follow-up watch starts from

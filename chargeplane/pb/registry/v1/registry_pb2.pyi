@@ -160,21 +160,27 @@ class BootResponse(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     CURRENT_TIME_FIELD_NUMBER: _builtins.int
     INTERVAL_FIELD_NUMBER: _builtins.int
+    PENDING_CONFIGURATION_FIELD_NUMBER: _builtins.int
     status: Global___RegistrationStatus.ValueType
     interval: _builtins.int
     """Heartbeat interval when accepted, retry interval otherwise (seconds)."""
     @_builtins.property
     def current_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def pending_configuration(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConfigurationSetting]:
+        """When accepted: desired configuration not yet applied, for the gateway to push."""
+
     def __init__(
         self,
         *,
         status: Global___RegistrationStatus.ValueType = ...,
         current_time: _timestamp_pb2.Timestamp | None = ...,
         interval: _builtins.int = ...,
+        pending_configuration: _abc.Iterable[Global___ConfigurationSetting] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["current_time", b"current_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_time", b"current_time", "interval", b"interval", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_time", b"current_time", "interval", b"interval", "pending_configuration", b"pending_configuration", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -662,3 +668,542 @@ class DeleteChargePointResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteChargePointResponse: _TypeAlias = DeleteChargePointResponse  # noqa: Y015
+
+@_typing.final
+class Notification(_message.Message):
+    """-- device state and configuration --------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PAYLOAD_JSON_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    charge_point_id: _builtins.str
+    kind: _builtins.str
+    """The OCPP action, e.g. FirmwareStatusNotification, LogStatusNotification."""
+    status: _builtins.str
+    request_id: _builtins.int
+    payload_json: _builtins.bytes
+    """The message as the charger sent it (JSON)."""
+    @_builtins.property
+    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        charge_point_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        status: _builtins.str = ...,
+        request_id: _builtins.int | None = ...,
+        payload_json: _builtins.bytes = ...,
+        received_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_request_id", b"_request_id", "received_at", b"received_at", "request_id", b"request_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_request_id", b"_request_id", "charge_point_id", b"charge_point_id", "id", b"id", "kind", b"kind", "payload_json", b"payload_json", "received_at", b"received_at", "request_id", b"request_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__request_id: _TypeAlias = _typing.Literal["request_id"]  # noqa: Y015
+    _WhichOneofArgType__request_id: _TypeAlias = _typing.Literal["_request_id", b"_request_id"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__request_id) -> _WhichOneofReturnType__request_id | None: ...
+
+Global___Notification: _TypeAlias = Notification  # noqa: Y015
+
+@_typing.final
+class RecordNotificationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PAYLOAD_JSON_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    kind: _builtins.str
+    status: _builtins.str
+    request_id: _builtins.int
+    payload_json: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        status: _builtins.str = ...,
+        request_id: _builtins.int | None = ...,
+        payload_json: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_request_id", b"_request_id", "request_id", b"request_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_request_id", b"_request_id", "charge_point_id", b"charge_point_id", "kind", b"kind", "payload_json", b"payload_json", "request_id", b"request_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__request_id: _TypeAlias = _typing.Literal["request_id"]  # noqa: Y015
+    _WhichOneofArgType__request_id: _TypeAlias = _typing.Literal["_request_id", b"_request_id"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__request_id) -> _WhichOneofReturnType__request_id | None: ...
+
+Global___RecordNotificationRequest: _TypeAlias = RecordNotificationRequest  # noqa: Y015
+
+@_typing.final
+class RecordNotificationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordNotificationResponse: _TypeAlias = RecordNotificationResponse  # noqa: Y015
+
+@_typing.final
+class ListNotificationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    kind: _builtins.str
+    """Optional filter by kind."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "kind", b"kind", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListNotificationsRequest: _TypeAlias = ListNotificationsRequest  # noqa: Y015
+
+@_typing.final
+class ListNotificationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTIFICATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def notifications(self) -> _containers.RepeatedCompositeFieldContainer[Global___Notification]: ...
+    def __init__(
+        self,
+        *,
+        notifications: _abc.Iterable[Global___Notification] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "notifications", b"notifications"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListNotificationsResponse: _TypeAlias = ListNotificationsResponse  # noqa: Y015
+
+@_typing.final
+class DeviceVariable(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPONENT_FIELD_NUMBER: _builtins.int
+    COMPONENT_INSTANCE_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    CONNECTOR_ID_FIELD_NUMBER: _builtins.int
+    VARIABLE_FIELD_NUMBER: _builtins.int
+    VARIABLE_INSTANCE_FIELD_NUMBER: _builtins.int
+    ATTRIBUTE_TYPE_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    READONLY_FIELD_NUMBER: _builtins.int
+    CHARACTERISTICS_JSON_FIELD_NUMBER: _builtins.int
+    REPORTED_AT_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    component: _builtins.str
+    """Empty for an OCPP 1.6 configuration key."""
+    component_instance: _builtins.str
+    evse_id: _builtins.int
+    connector_id: _builtins.int
+    variable: _builtins.str
+    variable_instance: _builtins.str
+    attribute_type: _builtins.str
+    """Actual, Target, MinSet, MaxSet; empty means Actual."""
+    value: _builtins.str
+    readonly: _builtins.bool
+    characteristics_json: _builtins.bytes
+    """2.0.1 variableCharacteristics (JSON), if reported."""
+    key: _builtins.str
+    """Output only: the version-neutral key (1.6 key, or Component[#i][[evse.conn]]/Variable[#i])."""
+    @_builtins.property
+    def reported_at(self) -> _timestamp_pb2.Timestamp:
+        """Output only: when it was last reported."""
+
+    def __init__(
+        self,
+        *,
+        component: _builtins.str = ...,
+        component_instance: _builtins.str = ...,
+        evse_id: _builtins.int | None = ...,
+        connector_id: _builtins.int | None = ...,
+        variable: _builtins.str = ...,
+        variable_instance: _builtins.str = ...,
+        attribute_type: _builtins.str = ...,
+        value: _builtins.str | None = ...,
+        readonly: _builtins.bool | None = ...,
+        characteristics_json: _builtins.bytes = ...,
+        reported_at: _timestamp_pb2.Timestamp | None = ...,
+        key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_evse_id", b"_evse_id", "_readonly", b"_readonly", "_value", b"_value", "connector_id", b"connector_id", "evse_id", b"evse_id", "readonly", b"readonly", "reported_at", b"reported_at", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_evse_id", b"_evse_id", "_readonly", b"_readonly", "_value", b"_value", "attribute_type", b"attribute_type", "characteristics_json", b"characteristics_json", "component", b"component", "component_instance", b"component_instance", "connector_id", b"connector_id", "evse_id", b"evse_id", "key", b"key", "readonly", b"readonly", "reported_at", b"reported_at", "value", b"value", "variable", b"variable", "variable_instance", b"variable_instance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__connector_id: _TypeAlias = _typing.Literal["connector_id"]  # noqa: Y015
+    _WhichOneofArgType__connector_id: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id"]  # noqa: Y015
+    _WhichOneofReturnType__evse_id: _TypeAlias = _typing.Literal["evse_id"]  # noqa: Y015
+    _WhichOneofArgType__evse_id: _TypeAlias = _typing.Literal["_evse_id", b"_evse_id"]  # noqa: Y015
+    _WhichOneofReturnType__readonly: _TypeAlias = _typing.Literal["readonly"]  # noqa: Y015
+    _WhichOneofArgType__readonly: _TypeAlias = _typing.Literal["_readonly", b"_readonly"]  # noqa: Y015
+    _WhichOneofReturnType__value: _TypeAlias = _typing.Literal["value"]  # noqa: Y015
+    _WhichOneofArgType__value: _TypeAlias = _typing.Literal["_value", b"_value"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__connector_id) -> _WhichOneofReturnType__connector_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__evse_id) -> _WhichOneofReturnType__evse_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__readonly) -> _WhichOneofReturnType__readonly | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__value) -> _WhichOneofReturnType__value | None: ...
+
+Global___DeviceVariable: _TypeAlias = DeviceVariable  # noqa: Y015
+
+@_typing.final
+class RecordDeviceVariablesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    VARIABLES_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    @_builtins.property
+    def variables(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceVariable]: ...
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        variables: _abc.Iterable[Global___DeviceVariable] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "variables", b"variables"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordDeviceVariablesRequest: _TypeAlias = RecordDeviceVariablesRequest  # noqa: Y015
+
+@_typing.final
+class RecordDeviceVariablesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STORED_FIELD_NUMBER: _builtins.int
+    stored: _builtins.int
+    def __init__(
+        self,
+        *,
+        stored: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stored", b"stored"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordDeviceVariablesResponse: _TypeAlias = RecordDeviceVariablesResponse  # noqa: Y015
+
+@_typing.final
+class GetDeviceModelRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    COMPONENT_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    component: _builtins.str
+    """Optional filter by (2.0.1) component name."""
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        component: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "component", b"component"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDeviceModelRequest: _TypeAlias = GetDeviceModelRequest  # noqa: Y015
+
+@_typing.final
+class GetDeviceModelResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VARIABLES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def variables(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceVariable]: ...
+    def __init__(
+        self,
+        *,
+        variables: _abc.Iterable[Global___DeviceVariable] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["variables", b"variables"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDeviceModelResponse: _TypeAlias = GetDeviceModelResponse  # noqa: Y015
+
+@_typing.final
+class ConfigurationSetting(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """Version-neutral key: a 1.6 key, or Component[#instance][[evse[.connector]]]/Variable[#instance]."""
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigurationSetting: _TypeAlias = ConfigurationSetting  # noqa: Y015
+
+@_typing.final
+class DesiredSetting(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    LAST_RESULT_FIELD_NUMBER: _builtins.int
+    LAST_PUSHED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    PENDING_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    value: _builtins.str
+    last_result: _builtins.str
+    """Last push result: Accepted, Rejected, RebootRequired, NotSupported, UnknownComponent,
+    UnknownVariable, NotSupportedAttributeType, Unsupported, Timeout, CallError:<code>,
+    Disconnected; empty when never pushed since the value was set.
+    """
+    pending: _builtins.bool
+    """Will be pushed at the next accepted boot."""
+    @_builtins.property
+    def last_pushed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        value: _builtins.str = ...,
+        last_result: _builtins.str = ...,
+        last_pushed_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        pending: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_pushed_at", b"last_pushed_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "last_pushed_at", b"last_pushed_at", "last_result", b"last_result", "pending", b"pending", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DesiredSetting: _TypeAlias = DesiredSetting  # noqa: Y015
+
+@_typing.final
+class SetDesiredConfigurationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    REMOVE_KEYS_FIELD_NUMBER: _builtins.int
+    REPLACE_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    replace: _builtins.bool
+    """Remove every desired key not in `settings` (declarative, as the operator applies a CR)."""
+    @_builtins.property
+    def settings(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConfigurationSetting]: ...
+    @_builtins.property
+    def remove_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Keys to stop managing."""
+
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        settings: _abc.Iterable[Global___ConfigurationSetting] | None = ...,
+        remove_keys: _abc.Iterable[_builtins.str] | None = ...,
+        replace: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "remove_keys", b"remove_keys", "replace", b"replace", "settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetDesiredConfigurationRequest: _TypeAlias = SetDesiredConfigurationRequest  # noqa: Y015
+
+@_typing.final
+class SetDesiredConfigurationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settings(self) -> _containers.RepeatedCompositeFieldContainer[Global___DesiredSetting]: ...
+    def __init__(
+        self,
+        *,
+        settings: _abc.Iterable[Global___DesiredSetting] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetDesiredConfigurationResponse: _TypeAlias = SetDesiredConfigurationResponse  # noqa: Y015
+
+@_typing.final
+class GetDesiredConfigurationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    PENDING_ONLY_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    pending_only: _builtins.bool
+    """Only the settings the next accepted boot would push."""
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        pending_only: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "pending_only", b"pending_only"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDesiredConfigurationRequest: _TypeAlias = GetDesiredConfigurationRequest  # noqa: Y015
+
+@_typing.final
+class GetDesiredConfigurationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settings(self) -> _containers.RepeatedCompositeFieldContainer[Global___DesiredSetting]: ...
+    def __init__(
+        self,
+        *,
+        settings: _abc.Iterable[Global___DesiredSetting] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDesiredConfigurationResponse: _TypeAlias = GetDesiredConfigurationResponse  # noqa: Y015
+
+@_typing.final
+class ConfigurationResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    value: _builtins.str
+    """The value that was pushed (a result for an outdated value is ignored)."""
+    result: _builtins.str
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        value: _builtins.str = ...,
+        result: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "result", b"result", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigurationResult: _TypeAlias = ConfigurationResult  # noqa: Y015
+
+@_typing.final
+class RecordConfigurationResultsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    PROTOCOL_FIELD_NUMBER: _builtins.int
+    RESULTS_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    protocol: Global___Protocol.ValueType
+    """The charger's protocol: accepted values are stored as its device variables."""
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConfigurationResult]: ...
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        protocol: Global___Protocol.ValueType = ...,
+        results: _abc.Iterable[Global___ConfigurationResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "protocol", b"protocol", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordConfigurationResultsRequest: _TypeAlias = RecordConfigurationResultsRequest  # noqa: Y015
+
+@_typing.final
+class RecordConfigurationResultsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UPDATED_FIELD_NUMBER: _builtins.int
+    updated: _builtins.int
+    def __init__(
+        self,
+        *,
+        updated: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["updated", b"updated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordConfigurationResultsResponse: _TypeAlias = RecordConfigurationResultsResponse  # noqa: Y015

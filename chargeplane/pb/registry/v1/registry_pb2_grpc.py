@@ -72,6 +72,41 @@ class RegistryServiceStub:
                 request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteChargePointRequest.SerializeToString,
                 response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteChargePointResponse.FromString,
                 _registered_method=True)
+        self.RecordNotification = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/RecordNotification',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordNotificationRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordNotificationResponse.FromString,
+                _registered_method=True)
+        self.ListNotifications = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/ListNotifications',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListNotificationsRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListNotificationsResponse.FromString,
+                _registered_method=True)
+        self.RecordDeviceVariables = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/RecordDeviceVariables',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordDeviceVariablesRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordDeviceVariablesResponse.FromString,
+                _registered_method=True)
+        self.GetDeviceModel = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/GetDeviceModel',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDeviceModelRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDeviceModelResponse.FromString,
+                _registered_method=True)
+        self.SetDesiredConfiguration = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/SetDesiredConfiguration',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetDesiredConfigurationRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetDesiredConfigurationResponse.FromString,
+                _registered_method=True)
+        self.GetDesiredConfiguration = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/GetDesiredConfiguration',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDesiredConfigurationRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDesiredConfigurationResponse.FromString,
+                _registered_method=True)
+        self.RecordConfigurationResults = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/RecordConfigurationResults',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -129,6 +164,58 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordNotification(self, request, context):
+        """Store a status a charger reported on its own (firmware, diagnostics/log upload,
+        security event, ...).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNotifications(self, request, context):
+        """A charger's notifications, newest first, with cursor pagination.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordDeviceVariables(self, request, context):
+        """Store reported device variables: 2.0.1 NotifyReport parts, GetVariables answers, 1.6
+        GetConfiguration answers (component "" and the key as the variable).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeviceModel(self, request, context):
+        """The stored device model / configuration of a charger.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetDesiredConfiguration(self, request, context):
+        """Set (or replace) the configuration an operator wants on a charger; pushed at its next
+        accepted boot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDesiredConfiguration(self, request, context):
+        """The desired configuration with the result of its last push.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordConfigurationResults(self, request, context):
+        """Record what a charger answered to pushed configuration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +253,41 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.DeleteChargePoint,
                     request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteChargePointRequest.FromString,
                     response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteChargePointResponse.SerializeToString,
+            ),
+            'RecordNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordNotification,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordNotificationRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordNotificationResponse.SerializeToString,
+            ),
+            'ListNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotifications,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListNotificationsRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'RecordDeviceVariables': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDeviceVariables,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordDeviceVariablesRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordDeviceVariablesResponse.SerializeToString,
+            ),
+            'GetDeviceModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeviceModel,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDeviceModelRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDeviceModelResponse.SerializeToString,
+            ),
+            'SetDesiredConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDesiredConfiguration,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetDesiredConfigurationRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetDesiredConfigurationResponse.SerializeToString,
+            ),
+            'GetDesiredConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDesiredConfiguration,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDesiredConfigurationRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDesiredConfigurationResponse.SerializeToString,
+            ),
+            'RecordConfigurationResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordConfigurationResults,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -360,6 +482,195 @@ class RegistryService:
             '/chargeplane.registry.v1.RegistryService/DeleteChargePoint',
             chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteChargePointRequest.SerializeToString,
             chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteChargePointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/RecordNotification',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordNotificationRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordNotificationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/ListNotifications',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListNotificationsRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDeviceVariables(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/RecordDeviceVariables',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordDeviceVariablesRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordDeviceVariablesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeviceModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/GetDeviceModel',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDeviceModelRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDeviceModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDesiredConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/SetDesiredConfiguration',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetDesiredConfigurationRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetDesiredConfigurationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDesiredConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/GetDesiredConfiguration',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDesiredConfigurationRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetDesiredConfigurationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordConfigurationResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/RecordConfigurationResults',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsResponse.FromString,
             options,
             channel_credentials,
             insecure,

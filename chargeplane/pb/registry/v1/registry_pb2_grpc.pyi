@@ -50,6 +50,26 @@ class RegistryServiceStub:
     """Pre-register or update a charge point (what the production boot policy accepts)."""
     DeleteChargePoint: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DeleteChargePointRequest, _registry_pb2.DeleteChargePointResponse]
     """Deregister a charge point."""
+    RecordNotification: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordNotificationRequest, _registry_pb2.RecordNotificationResponse]
+    """Store a status a charger reported on its own (firmware, diagnostics/log upload,
+    security event, ...).
+    """
+    ListNotifications: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListNotificationsRequest, _registry_pb2.ListNotificationsResponse]
+    """A charger's notifications, newest first, with cursor pagination."""
+    RecordDeviceVariables: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordDeviceVariablesRequest, _registry_pb2.RecordDeviceVariablesResponse]
+    """Store reported device variables: 2.0.1 NotifyReport parts, GetVariables answers, 1.6
+    GetConfiguration answers (component "" and the key as the variable).
+    """
+    GetDeviceModel: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetDeviceModelRequest, _registry_pb2.GetDeviceModelResponse]
+    """The stored device model / configuration of a charger."""
+    SetDesiredConfiguration: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetDesiredConfigurationRequest, _registry_pb2.SetDesiredConfigurationResponse]
+    """Set (or replace) the configuration an operator wants on a charger; pushed at its next
+    accepted boot.
+    """
+    GetDesiredConfiguration: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetDesiredConfigurationRequest, _registry_pb2.GetDesiredConfigurationResponse]
+    """The desired configuration with the result of its last push."""
+    RecordConfigurationResults: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordConfigurationResultsRequest, _registry_pb2.RecordConfigurationResultsResponse]
+    """Record what a charger answered to pushed configuration."""
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
@@ -73,6 +93,26 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     """Pre-register or update a charge point (what the production boot policy accepts)."""
     DeleteChargePoint: _aio.UnaryUnaryMultiCallable[_registry_pb2.DeleteChargePointRequest, _registry_pb2.DeleteChargePointResponse]  # type: ignore[assignment]
     """Deregister a charge point."""
+    RecordNotification: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordNotificationRequest, _registry_pb2.RecordNotificationResponse]  # type: ignore[assignment]
+    """Store a status a charger reported on its own (firmware, diagnostics/log upload,
+    security event, ...).
+    """
+    ListNotifications: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListNotificationsRequest, _registry_pb2.ListNotificationsResponse]  # type: ignore[assignment]
+    """A charger's notifications, newest first, with cursor pagination."""
+    RecordDeviceVariables: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordDeviceVariablesRequest, _registry_pb2.RecordDeviceVariablesResponse]  # type: ignore[assignment]
+    """Store reported device variables: 2.0.1 NotifyReport parts, GetVariables answers, 1.6
+    GetConfiguration answers (component "" and the key as the variable).
+    """
+    GetDeviceModel: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetDeviceModelRequest, _registry_pb2.GetDeviceModelResponse]  # type: ignore[assignment]
+    """The stored device model / configuration of a charger."""
+    SetDesiredConfiguration: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetDesiredConfigurationRequest, _registry_pb2.SetDesiredConfigurationResponse]  # type: ignore[assignment]
+    """Set (or replace) the configuration an operator wants on a charger; pushed at its next
+    accepted boot.
+    """
+    GetDesiredConfiguration: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetDesiredConfigurationRequest, _registry_pb2.GetDesiredConfigurationResponse]  # type: ignore[assignment]
+    """The desired configuration with the result of its last push."""
+    RecordConfigurationResults: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordConfigurationResultsRequest, _registry_pb2.RecordConfigurationResultsResponse]  # type: ignore[assignment]
+    """Record what a charger answered to pushed configuration."""
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     """The registry owns charge points: registration, boot decisions, connector states and
@@ -135,5 +175,67 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.DeleteChargePointResponse, _abc.Awaitable[_registry_pb2.DeleteChargePointResponse]]:
         """Deregister a charge point."""
+
+    @_abc_1.abstractmethod
+    def RecordNotification(
+        self,
+        request: _registry_pb2.RecordNotificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.RecordNotificationResponse, _abc.Awaitable[_registry_pb2.RecordNotificationResponse]]:
+        """Store a status a charger reported on its own (firmware, diagnostics/log upload,
+        security event, ...).
+        """
+
+    @_abc_1.abstractmethod
+    def ListNotifications(
+        self,
+        request: _registry_pb2.ListNotificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListNotificationsResponse, _abc.Awaitable[_registry_pb2.ListNotificationsResponse]]:
+        """A charger's notifications, newest first, with cursor pagination."""
+
+    @_abc_1.abstractmethod
+    def RecordDeviceVariables(
+        self,
+        request: _registry_pb2.RecordDeviceVariablesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.RecordDeviceVariablesResponse, _abc.Awaitable[_registry_pb2.RecordDeviceVariablesResponse]]:
+        """Store reported device variables: 2.0.1 NotifyReport parts, GetVariables answers, 1.6
+        GetConfiguration answers (component "" and the key as the variable).
+        """
+
+    @_abc_1.abstractmethod
+    def GetDeviceModel(
+        self,
+        request: _registry_pb2.GetDeviceModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.GetDeviceModelResponse, _abc.Awaitable[_registry_pb2.GetDeviceModelResponse]]:
+        """The stored device model / configuration of a charger."""
+
+    @_abc_1.abstractmethod
+    def SetDesiredConfiguration(
+        self,
+        request: _registry_pb2.SetDesiredConfigurationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.SetDesiredConfigurationResponse, _abc.Awaitable[_registry_pb2.SetDesiredConfigurationResponse]]:
+        """Set (or replace) the configuration an operator wants on a charger; pushed at its next
+        accepted boot.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDesiredConfiguration(
+        self,
+        request: _registry_pb2.GetDesiredConfigurationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.GetDesiredConfigurationResponse, _abc.Awaitable[_registry_pb2.GetDesiredConfigurationResponse]]:
+        """The desired configuration with the result of its last push."""
+
+    @_abc_1.abstractmethod
+    def RecordConfigurationResults(
+        self,
+        request: _registry_pb2.RecordConfigurationResultsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.RecordConfigurationResultsResponse, _abc.Awaitable[_registry_pb2.RecordConfigurationResultsResponse]]:
+        """Record what a charger answered to pushed configuration."""
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
