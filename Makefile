@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv run test lint fmt proto proto-check lock bench clean help
+.PHONY: venv run test lint fmt proto proto-check crds lock bench clean help
 
 help:
 	@echo "make run    - start the all-in-one CSMS on embedded PostgreSQL + Redis"
 	@echo "make test   - run the full test suite"
 	@echo "make lint   - ruff, mypy --strict, import-linter, buf lint"
 	@echo "make proto  - regenerate gRPC code from proto/"
+	@echo "make crds   - regenerate the CRDs and plain manifests from operator/src"
 	@echo "make bench  - run the benchmark suite (JSON + table)"
 	@echo "make lock   - re-pin requirements.lock from pyproject.toml"
 
@@ -39,6 +40,9 @@ lint: venv
 	$(BIN)/python -m chargeplane.tools.tree mypy
 	$(BIN)/python -m chargeplane.tools.tree lint-imports
 	$(BIN)/buf lint
+	$(BIN)/python -m chargeplane.tools.protogen --check
+	$(BIN)/python -m chargeplane.operator.crdgen --check
+	$(BIN)/python -m chargeplane.operator.manifestgen --check
 
 fmt: venv
 	$(BIN)/ruff format .
@@ -49,6 +53,10 @@ proto: venv
 
 proto-check: venv
 	$(BIN)/python -m chargeplane.tools.protogen --check
+
+crds: venv
+	$(BIN)/python -m chargeplane.operator.crdgen
+	$(BIN)/python -m chargeplane.operator.manifestgen
 
 bench: venv
 	$(BIN)/python -m bench $(ARGS)

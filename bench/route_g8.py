@@ -110,13 +110,15 @@ async def _hop_forever(chargers: list[Charger], urls: dict[str, str], stop: asyn
     return hops
 
 
-def _cpu(pids: list[int]) -> float:
-    total = 0.0
+def _cpu(pids: list[int]) -> list[float]:
+    seconds = []
     for pid in pids:
-        with contextlib.suppress(psutil.NoSuchProcess):
+        try:
             t = psutil.Process(pid).cpu_times()
-            total += t.user + t.system
-    return total
+            seconds.append(t.user + t.system)
+        except psutil.NoSuchProcess:
+            seconds.append(0.0)
+    return seconds
 
 
 async def run(rate: float, seconds: float, hop_commands: int, chargers_n: int) -> dict[str, Any]:
@@ -166,6 +168,7 @@ async def run(rate: float, seconds: float, hop_commands: int, chargers_n: int) -
             await _open_loop(http, chargers, rate, 50, "warm")  # connections, caches, prepared statements
 
             pids = [p.pid for p in procs]
+            names = ["registry", "api", "gateway-a", "gateway-b"]
             cpu0, wall0 = _cpu(pids), time.perf_counter()
             count = int(rate * seconds)
             results = await _open_loop(http, chargers, rate, count, "rt")
@@ -178,7 +181,11 @@ async def run(rate: float, seconds: float, hop_commands: int, chargers_n: int) -
                 "rate_per_s": round(count / (wall1 - wall0), 1),
                 "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
                 "p99_ms": round(_percentile(latencies, 0.99), 2) if latencies else None,
-                "server_cpu_us_per_command": round((cpu1 - cpu0) / count * 1e6, 1),
+                "server_cpu_us_per_command": round((sum(cpu1) - sum(cpu0)) / count * 1e6, 1),
+                "cpu_us_per_command_by_process": {
+                    name: round((after - before) / count * 1e6, 1)
+                    for name, before, after in zip(names, cpu0, cpu1, strict=True)
+                },
             }
 
             stop = asyncio.Event()

@@ -98,7 +98,8 @@ def removals(last: Any, desired: Any) -> Any:
     out = dict(desired)
     for key, old in last.items():
         if key not in desired:
-            out[key] = None
+            # A whole map we stop setting: remove our keys from it, not the keys others added.
+            out[key] = {k: None for k in old} if isinstance(old, dict) else None
         elif isinstance(old, dict) and isinstance(desired[key], dict):
             out[key] = removals(old, desired[key])
     return out
@@ -199,7 +200,8 @@ class KubeClient:
         With update=False an existing object is left alone (generated Secrets: a password
         must never be regenerated behind a charger's back).
         """
-        obj = with_last_applied(obj)
+        if update:  # never copy create-only objects (generated Secrets) into an annotation
+            obj = with_last_applied(obj)
         namespace = obj["metadata"].get("namespace")
         plural, name = PLURALS[obj["kind"]], obj["metadata"]["name"]
         existing = await self.get(obj["apiVersion"], plural, namespace, name)

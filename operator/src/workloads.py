@@ -54,6 +54,8 @@ def common_env(control_plane: Manifest, *, postgres: bool, redis: bool) -> list[
         env("CHARGEPLANE_LOG_JSON", "true"),
         env("CHARGEPLANE_BOOT_POLICY", spec.get("bootPolicy", "production")),
         env("CHARGEPLANE_REGISTRY_ADDRESS", registry_address(control_plane)),
+        # The root filesystem is read-only; anything a component keeps locally goes to /tmp.
+        env("CHARGEPLANE_DATA_DIR", "/tmp/chargeplane"),
         field_env("CHARGEPLANE_POD_NAME", "metadata.name"),
         field_env("CHARGEPLANE_POD_NAMESPACE", "metadata.namespace"),
     ]

@@ -13,7 +13,9 @@ from chargeplane.config import Settings
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 
 from . import commands as commands_api
+from . import id_tokens as id_tokens_api
 from . import ops, problems, routes
+from . import transactions as transactions_api
 from .command_service import CommandService
 from .auth import TokenVerifier
 from .middleware import MetricsMiddleware, RequestIdMiddleware
@@ -43,6 +45,8 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(routes.router)
     app.include_router(commands_api.router)
+    app.include_router(id_tokens_api.router)
+    app.include_router(transactions_api.router)
     # Last added runs first: the request id is set before metrics and every handler.
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -6,6 +6,7 @@ that is: the charger's answer, its CALLERROR, a timeout, or "offline".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -107,15 +108,18 @@ class CommandService:
         requested_by: str | None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> CommandRecord:
-        command_id = await self.store.begin(cp_id, action, payload, requested_by)
+        # The intent is recorded while the command travels (one round trip less on the
+        # critical path); the outcome is written only after that record exists.
+        begin = asyncio.ensure_future(self.store.begin(cp_id, action, payload, requested_by))
         try:
             routed = await self.router.call(cp_id, action, payload, timeout)
         except RoutingError as exc:
-            record = await self.store.complete(command_id, _STATUS[type(exc)], error_description=str(exc))
+            record = await self.store.complete(await begin, _STATUS[type(exc)], error_description=str(exc))
             raise CommandFailed(record, exc) from exc
         except BaseException:
-            await self.store.complete(command_id, "failed", error_description="internal error while routing")
+            await self.store.complete(await begin, "failed", error_description="internal error while routing")
             raise
+        command_id = await begin
         owner = routed.owner
         return await self.store.complete(
             command_id,

@@ -7,7 +7,7 @@ charger is an external action that must not outlive a crash of the database (TX-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -33,7 +33,7 @@ from chargeplane.domain.transactions import (
 _TX_COLUMNS = (
     "id, charge_point_id, protocol, transaction_ref, site, evse_id, connector_id, id_tag, auth_status, "
     "group_id, meter_start, meter_stop, energy_wh, started_at, stopped_at, stop_reason, state, "
-    "charging_state, max_seq_no, missing_seq_nos, flags, stop_id_tag"
+    "charging_state, max_seq_no, missing_seq_nos, flags, stop_id_tag, created_at"
 )
 
 _START16 = """
@@ -310,18 +310,21 @@ class TransactionsRepository:
         return await self.pool.fetchrow(f"SELECT {_TX_COLUMNS} FROM transactions WHERE id = $1", transaction_id)
 
     async def series(self, tx: Any, limit: int) -> list[Any]:
-        start = tx["started_at"] or datetime(1970, 1, 1, tzinfo=UTC)
-        stop = tx["stopped_at"] or datetime(9999, 1, 1, tzinfo=UTC)
+        """The transaction's meter values. Bounded in time (samples may be stamped a little
+        outside the transaction), so only the partitions of its days are read."""
+        slack = timedelta(days=1)
+        start = (tx["started_at"] or tx["created_at"]) - slack
+        stop = (tx["stopped_at"] or datetime.now(UTC)) + slack
         return list(
             await self.pool.fetch(
                 "SELECT * FROM meter_values WHERE charge_point_id = $1 AND transaction_ref = $2 "
-                "ORDER BY ts, measurand, phase LIMIT $3",
+                "AND ts >= $3 AND ts <= $4 ORDER BY ts, measurand, phase LIMIT $5",
                 tx["charge_point_id"],
                 tx["transaction_ref"],
+                min(start, stop),
+                max(start, stop),
                 limit,
             )
-            if start <= stop
-            else []
         )
 
     async def list_transactions(

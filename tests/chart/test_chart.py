@@ -222,6 +222,13 @@ def test_missing_required_values_fail_clearly(helm: Helm) -> None:
     assert result.returncode != 0 and "ingress.host is required" in result.stderr
 
 
+def test_standby_replicas_need_peering(helm: Helm) -> None:
+    args = ["template", "rel", str(CHART), "--set", "operator.replicas=2,crds.kopfPeering=false"]
+    result = helm(*args, check=False)
+    assert result.returncode != 0 and "needs kopf peering" in result.stderr
+    helm(*args, "--api-versions", "kopf.dev/v1")  # fine when the cluster already has kopf's CRDs
+
+
 def _undocumented(schema: dict[str, Any], where: str) -> list[str]:
     missing = [] if schema.get("description") or where == "" else [where]
     for key, sub in schema.get("properties", {}).items():

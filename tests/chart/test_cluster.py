@@ -35,17 +35,21 @@ pytestmark = [
 ]
 
 
+ENV: dict[str, str] = {}  # helm's temp cache dirs plus the real KUBECONFIG, set by `release`
+
+
 def run(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=ENV or None)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)}:\n{result.stdout}\n{result.stderr}")
     return result
 
 
 @pytest.fixture(scope="module")
-def release(helm_bin: Path) -> Iterator[tuple[str, str]]:
+def release(helm_bin: Path, helm_env: dict[str, str]) -> Iterator[tuple[str, str]]:
     from chargeplane.tools import helm as helm_tool
 
+    ENV.update(helm_env, KUBECONFIG=os.environ["KUBECONFIG"])
     kubectl = str(helm_tool.kubectl_path())
     namespace = f"cp-e2e-{uuid.uuid4().hex[:6]}"
     repository, _, tag = os.environ["CHARGEPLANE_TEST_IMAGE"].rpartition(":")

@@ -1,10 +1,12 @@
 """Operator tests.
 
-Real: the kopf operator (kopf.operator in a task), kmock's stateful Kubernetes API emulator
-served over real HTTP, our aiohttp client, gRPC to a real registry server on real PostgreSQL
-and Redis (fixtures from tests/conftest.py) when that service exists.
-Not real: the apiserver's schema/CEL validation (crdcheck.py does that statically), garbage
-collection and controllers (StatefulSet status); emulator.py adds generation bookkeeping.
+Real: the kopf operator (kopf.operator in its own thread, or the `chargeplane operator`
+process), kmock's stateful Kubernetes API emulator served over real HTTP, our aiohttp client,
+gRPC to a real registry server on real PostgreSQL and Redis (fixtures from tests/conftest.py),
+and a real OCPP charger on a real gateway (`allinone`).
+Not real: the apiserver's schema/CEL admission (crdcheck.py checks it statically), garbage
+collection and controllers (StatefulSet status); emulator.py adds the apiserver bookkeeping
+kopf relies on and lists what it still lacks.
 """
 
 from __future__ import annotations

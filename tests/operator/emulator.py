@@ -1,9 +1,11 @@
 """kmock's stateful Kubernetes emulator, plus the apiserver bookkeeping kopf and our status rely on.
 
-kmock 0.8 stores objects as plain JSON (ecosystem.md §1): no metadata.generation, no uid or
-creationTimestamp, and the status subresource is not split from the main resource. Those
-are added here in the way the apiserver does them, so observedGeneration and "status only
-through /status" are exercised honestly. Still not emulated (only a real cluster proves
+kmock 0.8 stores objects as plain JSON (ecosystem.md §1): no metadata.generation, uid,
+creationTimestamp or resourceVersion, no status subresource split, no generateName, a replay
+of every object on each watch, a 500 for a failed JSON-patch test and "/v1" as the core group
+version. Each is fixed here the way an apiserver behaves, so observedGeneration, "status only
+through /status", kopf's optimistic locking and its Events are exercised honestly. Still not
+emulated (only a real cluster proves
 them): schema validation and defaulting (see crdcheck.py), garbage collection by
 ownerReferences, controllers (nothing sets a StatefulSet's readyReplicas unless a test
 does), RBAC, and server-side admission.

@@ -129,12 +129,17 @@ async def test_charge_point_without_registry_reports_and_blocks_deletion(
     # The credentials Secret is created before the registry is asked: password rules hold.
     secret = obj(k8s, "v1/secrets", "cp-x-credentials")
     assert 16 <= len(base64.b64decode(secret["data"]["password"])) <= 40
+    assert "operator.chargeplane.io/last-applied" not in secret["metadata"].get("annotations", {})
     assert obj(k8s, CPS, "cp-x")["metadata"]["finalizers"] == [r.FINALIZER]
     # Deleting it waits for deregistration, which cannot happen while the registry is down.
     await api.delete(r.API_VERSION, r.CHARGEPOINT_PLURAL, NS, "cp-x")
     assert await eventually(lambda: obj(k8s, CPS, "cp-x")["metadata"].get("deletionTimestamp"))
     await eventually(lambda: len(k8s.objects[CPS, NS, "cp-x"].history) > 3)
     assert exists(k8s, CPS, "cp-x") and obj(k8s, CPS, "cp-x")["metadata"]["finalizers"] == [r.FINALIZER]
+
+
+async def _gone(registry: RegistryClient, cp_id: str) -> bool:
+    return await registry.get(cp_id) is None
 
 
 async def test_charge_point_lifecycle_with_a_real_registry(
@@ -172,10 +177,19 @@ async def test_charge_point_lifecycle_with_a_real_registry(
         first = obj(k8s, "v1/secrets", "ams-dc-01-credentials")["data"]["password"]
         assert obj(k8s, "v1/secrets", "ams-dc-01-credentials")["data"]["password"] == first
 
+        # Spelling out an identity (allowed once by the CEL rule) moves the registration.
+        await api.create(example(examples, "ChargePoint", "ams-ac-03"), NS)
+        await eventually(lambda: registry.get("ams-ac-03"))
+        await api.patch(r.API_VERSION, r.CHARGEPOINT_PLURAL, NS, "ams-ac-03", {"spec": {"identity": "AMS-AC-03"}})
+        await eventually(lambda: registry.get("AMS-AC-03"))
+        assert await eventually(lambda: _gone(registry, "ams-ac-03"))
+
         # Deletion honours the finalizer: deregistered first, then gone.
         await api.delete(r.API_VERSION, r.CHARGEPOINT_PLURAL, NS, "ams-dc-01")
         assert await eventually(lambda: not exists(k8s, CPS, "ams-dc-01"))
         assert await registry.get("AMS-DC-01") is None
         assert await registry.get("AMS-AC-02") is not None
+        # ...and the site stops counting it.
+        assert await eventually(lambda: obj(k8s, SITES, "depot-amsterdam")["status"]["chargePoints"] == 2)
     finally:
         await registry.close()

@@ -39,7 +39,6 @@ def configure(settings: kopf.OperatorSettings) -> None:
     # Namespaces and CRDs, which would need cluster-wide read RBAC. Resources are discovered once
     # at start (the bootstrap has waited for our CRDs by then).
     settings.scanning.disabled = True
-    settings.execution.max_workers = 8
 
 
 def kube(memo: kopf.Memo) -> KubeClient:

@@ -54,11 +54,12 @@ async def chargepoint_changed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Mem
             secret = cps.credentials_secret(cp, cps.generate_password())
             kopf.adopt(secret, owner=body)
             await kube(memo).ensure(secret, update=False)  # never rotate a password silently
-        # The CRD makes identity immutable; on a server that does not enforce CEL, an identity
-        # change must not leave the old registration behind.
-        old_identity = ((old or {}).get("spec") or {}).get("identity")
-        if old_identity and old_identity != cps.identity(cp):
-            await registry(memo).delete(old_identity)
+        # The CRD makes identity immutable; on a server that does not enforce CEL (or when an
+        # identity is first spelled out), a changed identity must not leave the old one registered.
+        if old:
+            previous = cps.identity({"metadata": cp["metadata"], "spec": dict(old.get("spec") or {})})
+            if previous != cps.identity(cp):
+                await registry(memo).delete(previous)
         await registry(memo).upsert(cps.upsert_request(cp))
         status = await observe(body, memo)
     except (RegistryUnavailable, KubeError) as exc:
