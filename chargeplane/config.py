@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     # Telemetry.
     log_level: str = "INFO"
     log_json: bool = True
-    metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: serve /metrics on the app ports
+    # gRPC-only components (registry) serve /metrics here when set; the gateway and the
+    # API serve /metrics on their own HTTP ports.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
 
     def registry_target(self) -> str:
         return self.registry_address or f"{self.grpc_host}:{self.grpc_port}"

@@ -137,6 +137,10 @@ def serve(component: str) -> None:
                 c.add_registry(grpc_srv, settings, pool, c.open_redis(stack, settings))
                 await c.start_grpc(stack, grpc_srv)
                 log.info("registry serving gRPC on %s:%d", settings.grpc_host, grpc_srv.port)
+                if settings.metrics_port:  # gRPC-only process: /metrics on its own port
+                    from prometheus_client import start_http_server
+
+                    start_http_server(settings.metrics_port, addr=settings.grpc_host)
             elif component in ("auth", "transactions"):
                 pool = await c.open_pool(stack, settings)
                 grpc_srv = c.grpc_server(settings, settings.grpc_port)
