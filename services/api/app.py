@@ -16,8 +16,8 @@ from . import commands as commands_api
 from . import id_tokens as id_tokens_api
 from . import ops, problems, routes
 from . import transactions as transactions_api
-from .command_service import CommandService
 from .auth import TokenVerifier
+from .command_service import CommandService
 from .middleware import MetricsMiddleware, RequestIdMiddleware
 
 

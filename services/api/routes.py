@@ -120,7 +120,9 @@ async def deregister_charge_point(
     request: Request, _: Admin, charge_point_id: Annotated[str, Path(min_length=1, max_length=48)]
 ) -> Response:
     registry, deadline = _registry(request)
-    reply = await registry.DeleteChargePoint(pb.DeleteChargePointRequest(charge_point_id=charge_point_id), timeout=deadline)
+    reply = await registry.DeleteChargePoint(
+        pb.DeleteChargePointRequest(charge_point_id=charge_point_id), timeout=deadline
+    )
     if not reply.deleted:
         raise ProblemError(404, f"no charge point {charge_point_id}")
     return Response(status_code=204)

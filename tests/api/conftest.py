@@ -15,13 +15,13 @@ import grpc
 import httpx
 import pytest
 import uvicorn
-from chargeplane.services.api import create_app, ensure_bootstrap_token
-from chargeplane.services.registry import add_to_server
 from redis.asyncio import Redis
 
 from chargeplane.config import Settings
 from chargeplane.db.pool import create_pool
 from chargeplane.pb.registry.v1 import registry_pb2_grpc
+from chargeplane.services.api import create_app, ensure_bootstrap_token
+from chargeplane.services.registry import add_to_server
 
 
 @pytest.fixture

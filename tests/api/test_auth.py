@@ -7,9 +7,9 @@ import hashlib
 import stat
 
 import asyncpg
-from chargeplane.services.api import ensure_bootstrap_token
 
 from chargeplane.config import Settings
+from chargeplane.services.api import ensure_bootstrap_token
 
 from .conftest import Api
 from .problems import assert_problem

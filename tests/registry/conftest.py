@@ -8,12 +8,12 @@ from typing import Any
 import asyncpg
 import grpc
 import pytest
-from chargeplane.services.registry import add_to_server
 from redis.asyncio import Redis
 
 from chargeplane.config import Settings
 from chargeplane.db.pool import create_pool
 from chargeplane.pb.registry.v1 import registry_pb2_grpc
+from chargeplane.services.registry import add_to_server
 
 StartRegistry = Callable[..., Awaitable[registry_pb2_grpc.RegistryServiceStub]]
 

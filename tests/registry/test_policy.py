@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from chargeplane.services.registry.policy import Registration, decide_boot
 
 from chargeplane.config import Settings
 from chargeplane.domain.chargepoints import BootRequest, Protocol, RegistrationStatus, StationInfo
+from chargeplane.services.registry.policy import Registration, decide_boot
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 REQUEST = BootRequest("CP", Protocol.OCPP16, StationInfo("v", "m"))

@@ -147,10 +147,10 @@ async def test_storage_outage_is_unavailable_without_details(registry: RegistryS
 
 
 async def test_health_reports_serving(pool: asyncpg.Pool, redis: Redis) -> None:
-    from chargeplane.services.registry import SERVICE_NAME, add_to_server
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from chargeplane.config import Settings
+    from chargeplane.services.registry import SERVICE_NAME, add_to_server
 
     server = grpc.aio.server()
     add_to_server(server, pool, redis, Settings())

@@ -51,7 +51,9 @@ async def test_raw_command_round_trip_and_audit(allinone: AllInOne, api: httpx.A
 
     listing = (await api.get("/v1/commands", params={"charge_point_id": "CMD-1", "limit": 1})).json()
     assert len(listing["items"]) == 1 and listing["items"][0]["action"] == "ClearCache"
-    older = (await api.get("/v1/commands", params={"charge_point_id": "CMD-1", "cursor": listing["next_cursor"]})).json()
+    older = (
+        await api.get("/v1/commands", params={"charge_point_id": "CMD-1", "cursor": listing["next_cursor"]})
+    ).json()
     assert [c["action"] for c in older["items"]] == ["Reset"] and older["next_cursor"] is None
 
 

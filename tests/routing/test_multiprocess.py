@@ -32,7 +32,9 @@ async def _until_ready(http: httpx.AsyncClient, urls: list[str], timeout: float 
 
 
 async def _command(http: httpx.AsyncClient, charger: RawCharger | None, cp_id: str) -> httpx.Response:
-    request = asyncio.create_task(http.post(f"/v1/chargepoints/{cp_id}/ocpp/ClearCache", json={}, params={"timeout": 5}))
+    request = asyncio.create_task(
+        http.post(f"/v1/chargepoints/{cp_id}/ocpp/ClearCache", json={}, params={"timeout": 5})
+    )
     if charger is not None:
         incoming = await charger.recv()
         assert incoming[2] == "ClearCache"
@@ -53,13 +55,17 @@ async def _owned_by(http: httpx.AsyncClient, cp_id: str, pod: str | None) -> Non
 @contextlib.asynccontextmanager
 async def _booted(url: str, cp_id: str) -> AsyncIterator[RawCharger]:
     async with raw_charger(url, cp_id, "2.0.1") as charger:
-        reply = await charger.call("BootNotification", {"reason": "PowerUp", "chargingStation": {"vendorName": "V", "model": "M"}})
+        reply = await charger.call(
+            "BootNotification", {"reason": "PowerUp", "chargingStation": {"vendorName": "V", "model": "M"}}
+        )
         assert reply[2]["status"] == "Accepted"
         yield charger
 
 
 @pytest.mark.slow
-async def test_commands_follow_the_charger_across_gateway_processes(db_url: str, redis_url: str, tmp_path: Path) -> None:
+async def test_commands_follow_the_charger_across_gateway_processes(
+    db_url: str, redis_url: str, tmp_path: Path
+) -> None:
     grpc_port, api_port = free_port(), free_port()
     ports = {"gw-a": (free_port(), free_port()), "gw-b": (free_port(), free_port())}
     common = {
@@ -84,14 +90,18 @@ async def test_commands_follow_the_charger_across_gateway_processes(db_url: str,
     url = {pod: f"ws://127.0.0.1:{ws}/ocpp" for pod, (ws, _) in ports.items()}
     with (
         process([CLI, "serve", "registry"], {**common, "CHARGEPLANE_GRPC_PORT": str(grpc_port)}),
-        process([CLI, "serve", "api"], {**common, "CHARGEPLANE_API_PORT": str(api_port), "CHARGEPLANE_API_TOKEN": TOKEN}),
+        process(
+            [CLI, "serve", "api"], {**common, "CHARGEPLANE_API_PORT": str(api_port), "CHARGEPLANE_API_TOKEN": TOKEN}
+        ),
         process([CLI, "serve", "gateway"], gateway_env("gw-a")),
         process([CLI, "serve", "gateway"], gateway_env("gw-b")) as gateway_b,
     ):
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{api_port}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
         ) as http:
-            await _until_ready(http, ["/readyz", *(u.replace("ws://", "http://").replace("/ocpp", "/readyz") for u in url.values())])
+            await _until_ready(
+                http, ["/readyz", *(u.replace("ws://", "http://").replace("/ocpp", "/readyz") for u in url.values())]
+            )
 
             # 1. On gateway B: the command goes through the api to B and back.
             async with _booted(url["gw-b"], "HOPPER") as on_b:

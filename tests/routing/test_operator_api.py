@@ -31,7 +31,9 @@ async def test_one_reset_command_for_both_versions(
     url = f"ws://127.0.0.1:{allinone.gateway_port}/ocpp"
     async with raw_charger(url, f"NEUTRAL-{version}", version) as charger:
         await _registered(allinone, f"NEUTRAL-{version}")
-        request = asyncio.create_task(api.post(f"/v1/chargepoints/NEUTRAL-{version}/commands/reset", json={"type": "hard"}))
+        request = asyncio.create_task(
+            api.post(f"/v1/chargepoints/NEUTRAL-{version}/commands/reset", json={"type": "hard"})
+        )
         incoming = await _answer(charger, [3, {"status": "Rejected"}])
         assert incoming[2:] == ["Reset", sent]
         response = await request
@@ -45,7 +47,9 @@ async def test_one_reset_command_for_both_versions(
     if version == "1.6":  # a 1.6 charger cannot reset one EVSE: refused before sending, and recorded
         async with raw_charger(url, "NEUTRAL-EVSE", "1.6"):
             await _registered(allinone, "NEUTRAL-EVSE")
-            refused = await api.post("/v1/chargepoints/NEUTRAL-EVSE/commands/reset", json={"type": "hard", "evse_id": 1})
+            refused = await api.post(
+                "/v1/chargepoints/NEUTRAL-EVSE/commands/reset", json={"type": "hard", "evse_id": 1}
+            )
             assert refused.status_code == 422
             record = (await api.get(f"/v1/commands/{refused.json()['command_id']}")).json()
             assert record["status"] == "rejected"
@@ -92,7 +96,9 @@ async def test_operator_grpc_api(allinone: AllInOne, operator: OperatorServiceSt
         assert fetched.command.action == "ClearCache"
     history = await operator.ListCommands(pb.ListCommandsRequest(charge_point_id="PRE-1"), metadata=admin)
     assert [c.status for c in history.commands] == ["answered", "offline"]
-    assert (await operator.DeregisterChargePoint(pb.DeregisterChargePointRequest(charge_point_id="PRE-1"), metadata=admin)).deleted
+    assert (
+        await operator.DeregisterChargePoint(pb.DeregisterChargePointRequest(charge_point_id="PRE-1"), metadata=admin)
+    ).deleted
 
 
 async def test_rest_pre_registration(allinone: AllInOne, api: httpx.AsyncClient) -> None:
