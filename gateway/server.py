@@ -225,6 +225,9 @@ class GatewayServer:
             if conn is None:
                 continue
             if result == 0:
+                # Forget it now, not when its socket has closed: a connection without a
+                # lease would otherwise be re-claimed below and steal the charger back.
+                self.connections.pop(lease.cp_id, None)
                 self.leases.pop(lease.cp_id, None)
                 self._supersede(conn, "the registry names a newer connection")
             elif result == 2:

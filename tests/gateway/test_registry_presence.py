@@ -102,6 +102,9 @@ async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInO
         await _until(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
         await presence.claim("LOST-1", "ocpp2.0.1")  # publishes to gw-test, but ...
         await allinone.gateway.refresh_once()  # ... the refresh alone must also notice
+        assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
+        await allinone.gateway.refresh_once()  # and never claim it back
+        assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
         with pytest.raises(ConnectionClosed):
             await charger.recv(timeout=5)
         assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
