@@ -16,7 +16,7 @@ from chargeplane.config import Settings
 from chargeplane.embedded import EmbeddedRedis
 from chargeplane.gateway.backend import GrpcBackend
 from chargeplane.gateway.server import GatewayServer
-from chargeplane.presence import PresenceRegistry
+from chargeplane.presence import PresenceRegistry, epoch_key, owner_key
 from chargeplane.runtime.components import AllInOne, all_in_one
 from tests.chargers import raw_charger
 
@@ -96,18 +96,22 @@ async def test_takeover_across_gateways_closes_the_old_socket(allinone: AllInOne
 
 
 async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInOne, ocpp_url: str) -> None:
-    """If the eviction message is lost, the next refresh finds a newer epoch and closes."""
-    presence = PresenceRegistry(allinone.redis, pod="gw-elsewhere", address="x:1", ttl=30)
+    """The eviction message is lost (say, a Redis failover rewrote the entry): the next
+    refresh finds a newer epoch, closes the socket and never claims the charger back."""
+    presence = PresenceRegistry(allinone.redis)
     async with raw_charger(ocpp_url, "LOST-1", "2.0.1") as charger:
         await _until(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
-        await presence.claim("LOST-1", "ocpp2.0.1")  # publishes to gw-test, but ...
-        await allinone.gateway.refresh_once()  # ... the refresh alone must also notice
-        assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
-        await allinone.gateway.refresh_once()  # and never claim it back
+        epoch = (await presence.lookup("LOST-1")).epoch  # type: ignore[union-attr]
+        newer = {"gw": "gw-elsewhere", "addr": "10.0.0.9:50052", "epoch": epoch + 1, "proto": "ocpp2.0.1", "since": "0"}
+        await allinone.redis.hset(owner_key("LOST-1"), mapping=newer)  # type: ignore[misc]
+        await allinone.redis.set(epoch_key("LOST-1"), epoch + 1)
+        await allinone.gateway.refresh_once()
+        await allinone.gateway.refresh_once()
         assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
         with pytest.raises(ConnectionClosed):
             await charger.recv(timeout=5)
-        assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
+    await asyncio.sleep(0.2)  # its handler has finished: the entry is still the newer one
+    assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
 
 
 async def test_registry_rebuilt_after_flush(allinone: AllInOne, ocpp_url: str) -> None:
