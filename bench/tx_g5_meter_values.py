@@ -104,7 +104,7 @@ async def run(c: Cluster, chargers: int, seconds: float) -> dict[str, object]:
         "expected_rows": expected,
         "lost": expected - distinct,
         "duplicated": rows - distinct,
-        "bytes_per_row": round(size / rows, 1) if rows else None,
+        "bytes_per_row": round(float(size) / rows, 1) if rows and size else None,
         "server_cpu_us_per_msg": round(cpu / sent * 1e6, 1) if sent else None,
     }
 

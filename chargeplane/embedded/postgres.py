@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from chargeplane.embedded._process import (
@@ -126,21 +127,21 @@ class EmbeddedPostgres:
         return self.url
 
     def _wait_accepting(self, timeout: float) -> None:
-        subprocess.run(
-            [
-                str(bin_dir() / "pg_isready"),
-                "-h",
-                self.host,
-                "-p",
-                str(self.port),
-                "-U",
-                SUPERUSER,
-                "-t",
-                str(int(timeout)),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        """Poll until the server accepts connections: after an unclean stop it replays its
+        WAL first and answers "the database system is starting up" meanwhile."""
+        deadline = time.monotonic() + timeout
+        args = [str(bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-U", SUPERUSER, "-t", "2"]
+        while True:
+            code = subprocess.run(args, capture_output=True).returncode
+            if code == 0:
+                return
+            if code == 3 or time.monotonic() > deadline:  # 3: bad parameters; else out of time
+                raise RuntimeError(
+                    f"PostgreSQL on {self.host}:{self.port} is not accepting connections (pg_isready {code})"
+                )
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited during start-up; see {self.data_dir / 'postgres.log'}")
+            time.sleep(0.1)
 
     def _ensure_database(self) -> None:
         psql = [str(bin_dir() / "psql"), "-h", self.host, "-p", str(self.port), "-U", SUPERUSER]
