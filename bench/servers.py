@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
+import json
 import os
 import re
 import resource
@@ -24,6 +25,21 @@ from typing import Any
 from bench import procstat
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _summarise(line: str) -> str:
+    """A JSON log record's message plus the last line of its traceback (the exception)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line.rstrip()[:500]
+    lines = str(record.get("exc_info", "")).strip().splitlines()
+    # The exception line(s), e.g. "asyncpg.exceptions.TooManyConnectionsError: ..."
+    raised = [ln.strip() for ln in lines if re.match(r"^\s*[\w.]*(Error|Exception|Timeout\w*)\b", ln)]
+    exc = raised[-1] if raised else (lines[-1].strip() if lines else "")
+    if status := re.search(r"StatusCode\.\w+", record.get("exc_info", "") or ""):
+        exc += f" {status.group(0)}"  # gRPC failures name their status on a later line
+    return f"{record.get('logger', '')}: {record.get('message', '')}" + (f" -- {exc[:300]}" if exc else "")
 
 
 def free_port() -> int:
@@ -120,7 +136,7 @@ class Server:
 
     def tail(self, n: int = 40, pattern: str = r"ERROR|Error|Traceback|exception") -> list[str]:
         """The last `n` log lines that look like errors (for the JSON document)."""
-        found = [line.rstrip()[:500] for line in list(self.lines) if re.search(pattern, line)]
+        found = [_summarise(line) for line in list(self.lines) if re.search(pattern, line)]
         return found[-n:]
 
     @property

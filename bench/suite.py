@@ -24,7 +24,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from bench import validation
+from bench import external, validation
 from bench.probe import probe_features
 from bench.servers import REPO, BaselineServer, ChargeplaneServer, NullServer, Server, chargeplane_run_available
 
@@ -169,6 +169,24 @@ class Suite:
                 )  # fmt: skip
             self.runs.setdefault("simulator", {}).setdefault("G12", []).append(r)
 
+    def run_feature_drivers(self, results: dict[str, Any]) -> None:
+        """G5/G6/G7/G8/G11 from the feature owners' drivers, when they exist (bench/external.py)."""
+        for gid in external.DRIVERS:
+            if not self.wants(gid) or external.available(gid) is None:
+                continue
+            if self.opts.quick and gid not in self.opts.only:
+                # Each driver starts its own servers (~10-30 s): too slow for the smoke run.
+                results[gid]["feature_driver"] = f"bench.{external.DRIVERS[gid]} (skipped by --quick; use --only {gid})"
+                continue
+            _log(f"{gid}: feature driver bench.{external.DRIVERS[gid]}" + (" --quick" if self.opts.quick else ""))
+            outcome = external.run(gid, self.opts.quick, timeout=120 if self.opts.quick else 300)
+            entry = results[gid]
+            # The suite's own figures for the same id (if any) stay, under "suite_driver".
+            own = {k: entry.pop(k) for k in ("chargeplane", "status", "pass", "reason", "method") if k in entry}
+            if own.get("chargeplane"):
+                entry["suite_driver"] = own
+            entry.update(outcome)
+
     def landed(self, feature: str) -> bool:
         found = self.probes.get("chargeplane", {})
         return any(k.startswith(feature) and v == "ok" for k, v in found.items())
@@ -198,9 +216,12 @@ class Suite:
             if self.wants("G4")
             else None
         )
+        results = assemble(self, g4, available, exe_or_reason)
+        if available:
+            self.run_feature_drivers(results)
         doc = {
             "meta": self.meta(started, available),
-            "results": assemble(self, g4, available, exe_or_reason),
+            "results": results,
             "probes": self.probes,
             "notes": self.notes,
             "runs": self.runs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -54,6 +55,13 @@ def render(doc: dict[str, Any]) -> str:
         status = r.get("status", "?")
         verdict = {True: "PASS", False: "FAIL"}.get(r.get("pass"), status.upper().replace("_", " "))
         lines.append(f"{gid:<4} {verdict:<13} {r.get('name', '')}  [budget: {r.get('budget', '-')}]")
+        if r.get("driver"):
+            lines.append(f"       driver: python -m bench.{r['driver']} ({r.get('seconds', '?')}s)")
+            report = r.get("report") or {}
+            for key in ("measured", "round_trip", "hop"):
+                if isinstance(report.get(key), dict):
+                    shown = {k: v for k, v in report[key].items() if not isinstance(v, dict | list)}
+                    lines.append(f"       {key}: {json.dumps(shown)[:400]}")
         if status in ("not_landed", "not_measured", "failed") and r.get("reason"):
             lines.append(f"       reason: {r['reason'][:160]}")
         if gid in FIELDS:
@@ -113,6 +121,11 @@ def render_markdown(doc: dict[str, Any]) -> str:
         if gid == "G12" and r.get("sim"):
             s = r["sim"]
             cp = f"{_f(s['kib_per_charger'])} KiB/charger, {_f(s['connects_per_cpu_second'])} connects/CPU-s"
+        if r.get("driver") and r.get("report"):
+            rep = r["report"]
+            meas = rep.get("measured") if isinstance(rep.get("measured"), dict) else rep.get("round_trip", {})
+            flat = {k: v for k, v in (meas or {}).items() if isinstance(v, int | float | str)}
+            cp = f"`bench.{r['driver']}`: " + ", ".join(f"{k} {_f(v)}" for k, v in list(flat.items())[:6])
         if cp == "-" and r.get("reason"):
             cp = f"({r['reason'][:120]})"
         base = _fig(r, "baseline", gid)

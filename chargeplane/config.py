@@ -78,8 +78,11 @@ class Settings(BaseSettings):
     auth_cache_ttl: float = Field(default=300.0, ge=0)  # Redis auth-decision cache; 0 disables it
     meter_stream: str = "cp:meter-values"  # Redis Stream the gateway appends meter values to
     meter_stream_group: str = "meter-writers"  # consumer group of the transactions service
-    meter_stream_maxlen: int = Field(default=1_000_000, ge=1000)  # approximate cap (XADD MAXLEN ~)
+    # Approximate cap of the stream (XADD MAXLEN ~); 0: never trim. Written entries are deleted
+    # by the writer, so only a backlog is ever trimmed: a cap trades lost meter values for memory.
+    meter_stream_maxlen: int = Field(default=0, ge=0)
     meter_batch_size: int = Field(default=500, ge=1)  # stream entries per COPY batch
+    meter_writers: int = Field(default=2, ge=1)  # stream consumers per transactions-service process
     meter_block_ms: int = Field(default=200, ge=1)  # XREADGROUP block time
     meter_claim_idle_ms: int = Field(default=30_000, ge=100)  # reclaim pending entries idle this long
     meter_retention_days: int = Field(default=400, ge=1)  # meter-value partitions older than this are dropped

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol as TypingProtocol
 
 import grpc
+import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargeplane.domain.chargepoints import (
@@ -23,6 +25,7 @@ from chargeplane.domain.chargepoints import (
     RegistrationStatus,
     StatusReport,
 )
+from chargeplane.domain.device import DeviceVariable, Notification
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 
@@ -43,6 +46,19 @@ class Backend(TypingProtocol):
 
     def touch(self, cp_id: str) -> None: ...
 
+    # -- device state and configuration (gateway/ocpp*_device.py, gateway/configuration.py)
+    def take_pending_configuration(self, cp_id: str) -> list[tuple[str, str]]:
+        """The (key, value) pairs the last accepted boot of `cp_id` asked to push; once."""
+        ...
+
+    async def record_notification(self, notification: Notification) -> None: ...
+
+    async def record_device_variables(self, cp_id: str, variables: Sequence[DeviceVariable]) -> None: ...
+
+    async def record_configuration_results(
+        self, cp_id: str, protocol: Protocol, results: Sequence[tuple[str, str, str]]
+    ) -> None: ...
+
 
 def _ts(value: datetime) -> Timestamp:
     ts = Timestamp()
@@ -56,6 +72,8 @@ class GrpcBackend:
         self._deadline = deadline
         self._flush_interval = flush_interval
         self._seen: dict[str, float] = {}
+        # Desired configuration from an accepted boot reply, until the boot handler takes it.
+        self._pending_configuration: dict[str, list[tuple[str, str]]] = {}
         self._flusher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -88,6 +106,10 @@ class GrpcBackend:
             ),
             timeout=self._deadline,
         )
+        if reply.pending_configuration:
+            self._pending_configuration[request.charge_point_id] = [
+                (s.key, s.value) for s in reply.pending_configuration
+            ]
         return BootDecision(
             status=_STATUS.get(reply.status, RegistrationStatus.REJECTED),
             current_time=reply.current_time.ToDatetime(tzinfo=UTC),
@@ -111,6 +133,57 @@ class GrpcBackend:
 
     def touch(self, cp_id: str) -> None:
         self._seen[cp_id] = time.time()
+
+    def take_pending_configuration(self, cp_id: str) -> list[tuple[str, str]]:
+        return self._pending_configuration.pop(cp_id, [])
+
+    async def record_notification(self, notification: Notification) -> None:
+        n = notification
+        await self._registry.RecordNotification(
+            pb.RecordNotificationRequest(
+                charge_point_id=n.charge_point_id,
+                kind=n.kind,
+                status=n.status,
+                request_id=n.request_id,
+                payload_json=orjson.dumps(n.payload),
+            ),
+            timeout=self._deadline,
+        )
+
+    async def record_device_variables(self, cp_id: str, variables: Sequence[DeviceVariable]) -> None:
+        await self._registry.RecordDeviceVariables(
+            pb.RecordDeviceVariablesRequest(
+                charge_point_id=cp_id,
+                variables=[
+                    pb.DeviceVariable(
+                        component=v.component,
+                        component_instance=v.component_instance,
+                        evse_id=v.evse_id if v.evse_id >= 0 else None,
+                        connector_id=v.connector_id if v.connector_id >= 0 else None,
+                        variable=v.variable,
+                        variable_instance=v.variable_instance,
+                        attribute_type=v.attribute_type,
+                        value=v.value,
+                        readonly=v.readonly,
+                        characteristics_json=orjson.dumps(v.characteristics) if v.characteristics else b"",
+                    )
+                    for v in variables
+                ],
+            ),
+            timeout=self._deadline,
+        )
+
+    async def record_configuration_results(
+        self, cp_id: str, protocol: Protocol, results: Sequence[tuple[str, str, str]]
+    ) -> None:
+        await self._registry.RecordConfigurationResults(
+            pb.RecordConfigurationResultsRequest(
+                charge_point_id=cp_id,
+                protocol=_PROTOCOL[protocol],
+                results=[pb.ConfigurationResult(key=k, value=v, result=r) for k, v, r in results],
+            ),
+            timeout=self._deadline,
+        )
 
     async def flush(self) -> None:
         if not self._seen:

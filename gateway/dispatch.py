@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from chargeplane.domain.chargepoints import Protocol
 from chargeplane.gateway.backend import Backend
+from chargeplane.gateway.configuration import ConfigurationPush
 from chargeplane.gateway.connection import Dispatcher, Handler
 from chargeplane.gateway.ocpp16 import Ocpp16Provisioning
 from chargeplane.gateway.ocpp16_transactions import Ocpp16Transactions
 from chargeplane.gateway.ocpp201 import Ocpp201Provisioning
 from chargeplane.gateway.ocpp201_transactions import Ocpp201Transactions
+from chargeplane.gateway.ocpp_device import Ocpp16Device, Ocpp201Device
 from chargeplane.gateway.tx_backend import TxBackend
 
 
@@ -43,6 +45,12 @@ def build_dispatchers(backend: Backend, tx: TxBackend | None = None) -> dict[str
         # An accepted boot flags the charger's open transactions (both versions).
         v16["BootNotification"] = t16.wrap_boot(v16["BootNotification"])
         v201["BootNotification"] = t16.wrap_boot(v201["BootNotification"])
+    # Device state reported by chargers; desired configuration pushed after an accepted boot.
+    v16.update(Ocpp16Device(backend).handlers())
+    v201.update(Ocpp201Device(backend).handlers())
+    push = ConfigurationPush(backend)
+    v16["BootNotification"] = push.wrap_boot(v16["BootNotification"])
+    v201["BootNotification"] = push.wrap_boot(v201["BootNotification"])
     return {
         Protocol.OCPP16.value: HandlerTable(Protocol.OCPP16, v16),
         Protocol.OCPP201.value: HandlerTable(Protocol.OCPP201, v201),

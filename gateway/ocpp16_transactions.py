@@ -83,7 +83,7 @@ class Ocpp16Transactions:
             timestamp=parse_time(p["timestamp"]),
             reservation_id=p.get("reservationId"),
         )
-        auth = await self.tx.authorize(conn.cp_id, conn.site, start.id_tag)
+        auth = await self.tx.authorize(conn.cp_id, conn.site, start.id_tag, record_unknown=True)
         started = await self.tx.start16(start, conn.site, auth.decision)
         return {"transactionId": started.transaction_id, "idTagInfo": id_tag_info(started.decision)}
 

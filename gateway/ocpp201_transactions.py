@@ -99,7 +99,12 @@ class Ocpp201Transactions:
         auth: Authorization | None = None
         if token is not None:
             auth = await self.tx.authorize(
-                conn.cp_id, conn.site, token["idToken"] or "-", token["type"], own_transaction=f"{conn.cp_id}/{ref}"
+                conn.cp_id,
+                conn.site,
+                token["idToken"] or "-",
+                token["type"],
+                own_transaction=f"{conn.cp_id}/{ref}",
+                record_unknown=True,
             )
         # Samples first (keyed by charger + transaction + seqNo, so a retry stores them once),
         # then the event: a failure of either is a CALLERROR and the charger retries both.

@@ -82,7 +82,14 @@ class TxBackend:
         self._maxlen = stream_maxlen
 
     async def authorize(
-        self, cp_id: str, site: str | None, id_token: str, token_type: str = "", own_transaction: str = ""
+        self,
+        cp_id: str,
+        site: str | None,
+        id_token: str,
+        token_type: str = "",
+        own_transaction: str = "",
+        *,
+        record_unknown: bool = False,
     ) -> Authorization:
         reply = await self._auth.Authorize(
             apb.AuthorizeRequest(
@@ -91,6 +98,7 @@ class TxBackend:
                 id_token=id_token,
                 type=token_type,
                 own_transaction=own_transaction,
+                record_unknown=record_unknown,
             ),
             timeout=self._deadline,
         )
@@ -210,4 +218,4 @@ class TxBackend:
                 for s in samples
             ],
         }
-        await self._redis.xadd(self._stream, {"d": orjson.dumps(doc)}, maxlen=self._maxlen, approximate=True)
+        await self._redis.xadd(self._stream, {"d": orjson.dumps(doc)}, maxlen=self._maxlen or None, approximate=True)

@@ -29,11 +29,14 @@ from chargeplane.domain.device import (
     ATTRIBUTE_TYPES,
     MAX_VALUE_LENGTH_16,
     MAX_VALUE_LENGTH_201,
+    DeviceVariable,
     UnknownKey,
     VariableRef,
     check_key,
     key_for_16,
     ref_for_201,
+    variable_of,
+    variables_from_configuration,
 )
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "UpdateFirmware",
     "command_from_dict",
     "from_ocpp",
+    "reported_variables",
     "to_ocpp",
 ]
 
@@ -1488,3 +1492,32 @@ def to_ocpp(command: Command, protocol: Protocol) -> tuple[str, dict[str, Any]]:
 def from_ocpp(command: Command, protocol: Protocol, payload: dict[str, Any]) -> CommandResult:
     """The charger's CALLRESULT payload (already schema-valid) as a neutral result."""
     return command.from_ocpp(protocol, payload)
+
+
+def reported_variables(command: Command, protocol: Protocol, payload: dict[str, Any]) -> list[DeviceVariable]:
+    """What a charger's answer tells about its configuration, as device variables to store
+    (registry RecordDeviceVariables), so both versions' configuration is kept the same way:
+    1.6 GetConfiguration (also get-base-report on 1.6) values; 2.0.1 GetVariables values;
+    keys a change-configuration set with status Accepted. Empty for other commands."""
+    if isinstance(command, GetConfiguration | GetBaseReport):
+        if _v16(protocol):
+            return variables_from_configuration(payload)
+        if isinstance(command, GetBaseReport):
+            return []  # the report comes as NotifyReport, stored by the gateway
+        out = []
+        for item in payload.get("getVariableResult") or []:
+            if item["attributeStatus"] != "Accepted" or "attributeValue" not in item:
+                continue
+            ref = VariableRef.from_ocpp201(item["component"], item["variable"])
+            out.append(variable_of(ref.key, protocol, item["attributeValue"], item.get("attributeType", "Actual")))
+        return out
+    if isinstance(command, ChangeConfiguration):
+        accepted = {
+            r["key"] for r in command.from_ocpp(protocol, payload).details["results"] if r["status"] == "Accepted"
+        }
+        return [
+            variable_of(s.key, protocol, s.value, command.attribute_type or "Actual")
+            for s in command.settings
+            if s.key in accepted
+        ]
+    return []

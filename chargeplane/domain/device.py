@@ -281,6 +281,7 @@ class Notification:
     payload: dict[str, Any]
     request_id: int | None = None
     received_at: datetime | None = None
+    id: int | None = None  # assigned when stored
 
 
 @dataclass(frozen=True, slots=True)

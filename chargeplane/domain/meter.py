@@ -61,6 +61,41 @@ _DEFAULT_UNIT = {
 }
 
 
+# What the meter_values table stores as enumerations (both versions' schema enums).
+MEASURANDS = frozenset(
+    {
+        "Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register",
+        "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register",
+        "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Active.Net",
+        "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Energy.Reactive.Net",
+        "Energy.Apparent.Net", "Energy.Apparent.Import", "Energy.Apparent.Export", "Frequency",
+        "Power.Active.Export", "Power.Active.Import", "Power.Factor", "Power.Offered", "Power.Reactive.Export",
+        "Power.Reactive.Import", "RPM", "SoC", "Temperature", "Voltage",
+    }
+)  # fmt: skip
+PHASES = frozenset({"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"})
+CONTEXTS = frozenset(
+    {"Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic",
+     "Transaction.Begin", "Transaction.End", "Trigger"}
+)  # fmt: skip
+LOCATIONS = frozenset({"Body", "Cable", "EV", "Inlet", "Outlet"})
+FORMATS = frozenset({"Raw", "SignedData"})
+
+
+def _check(sv: dict[str, Any], measurand: str) -> None:
+    """Enumerated fields outside the known sets (a vendor's or a newer version's) are refused
+    here, so they are answered with a CALLERROR instead of poisoning a stored batch."""
+    for name, value, allowed in (
+        ("measurand", measurand, MEASURANDS),
+        ("phase", sv.get("phase"), PHASES),
+        ("context", sv.get("context"), CONTEXTS),
+        ("location", sv.get("location"), LOCATIONS),
+        ("format", sv.get("format"), FORMATS),
+    ):
+        if value is not None and value not in allowed:
+            raise MeterValueError(f"{name} {value!r} is not a known value")
+
+
 class MeterValueError(ValueError):
     """A sampled value violates a rule the schema cannot express."""
 
@@ -108,6 +143,7 @@ def normalise(
 def sample_v16(timestamp: datetime, sv: dict[str, Any]) -> Sample:
     """A 1.6 SampledValue: value is a string; format SignedData means the value is a blob."""
     measurand = sv.get("measurand") or DEFAULT_MEASURAND
+    _check(sv, measurand)
     fmt = sv.get("format")
     raw = sv["value"]
     signed = fmt == "SignedData"
@@ -132,6 +168,7 @@ def sample_v16(timestamp: datetime, sv: dict[str, Any]) -> Sample:
 def sample_v201(timestamp: datetime, sv: dict[str, Any], signed_json: str | None) -> Sample:
     """A 2.0.1 SampledValueType: value is a number; unitOfMeasure carries unit and multiplier."""
     measurand = sv.get("measurand") or DEFAULT_MEASURAND
+    _check(sv, measurand)
     uom = sv.get("unitOfMeasure") or {}
     raw = sv["value"]
     value, base = normalise(raw, uom.get("unit"), measurand, int(uom.get("multiplier", 0)))

@@ -117,6 +117,14 @@ class AuthRepository:
     async def upsert(self, token: Token) -> bool:
         return bool(await self.pool.fetchval(_UPSERT, *_args(token)))
 
+    async def insert_if_absent(self, token: Token) -> bool:
+        inserted = await self.pool.fetchval(
+            f"INSERT INTO id_tokens ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            "ON CONFLICT (id_token) DO NOTHING RETURNING true",
+            *_args(token),
+        )
+        return inserted is True
+
     async def upsert_many(self, tokens: Sequence[Token]) -> list[bool]:
         async with self.pool.acquire() as conn, conn.transaction():
             return [bool(await conn.fetchval(_UPSERT, *_args(t))) for t in tokens]

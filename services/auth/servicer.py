@@ -206,6 +206,14 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
             return decision_pb(AuthDecision(AuthorizationStatus.ACCEPTED), None)
         token, active, hit = await self._lookup(request.id_token)
         active.discard(request.own_transaction)
+        if token is None and request.record_unknown:
+            # Used offline (or simply unknown): kept, never dropped; the answer stays Invalid/Unknown.
+            blocked = Token(request.id_token, kind or IdTokenType.CENTRAL, AuthorizationStatus.BLOCKED)
+            if await self.repo.insert_if_absent(blocked):
+                await self._invalidate(request.id_token)
+                log.warning(
+                    "unknown id token %s used at %s: recorded as Blocked", request.id_token, request.charge_point_id
+                )
         decision = decide(
             token,
             now=now,

@@ -5,6 +5,7 @@ Tables (migration 0002): charger_notifications, device_variables, desired_config
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -231,13 +232,11 @@ class DeviceRepository:
         if protocol is not None:
             for key, value, result in results:
                 if result == "Accepted":
-                    try:
+                    with contextlib.suppress(UnknownKey):
                         accepted.append(variable_of(key, protocol, value))
-                    except UnknownKey:
-                        pass
+        if accepted:  # first, so whoever sees the result also sees the value
+            await self.record_variables(cp_id, accepted)
         status: str = await self.pool.execute(
             _RECORD_RESULTS, cp_id, [r[0] for r in results], [r[1] for r in results], [r[2] for r in results]
         )
-        if accepted:
-            await self.record_variables(cp_id, accepted)
         return _affected(status)

@@ -10,11 +10,14 @@ import asyncpg  # type: ignore[import-untyped]
 from redis.asyncio import Redis
 
 from chargeplane.config import BootPolicy, Settings
+from chargeplane.domain.chargepoints import RegistrationStatus
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.pb.registry.v1 import registry_pb2_grpc as pb_grpc
 from chargeplane.presence import PresenceRegistry
 
 from . import messages
+from .device import DeviceRepository
+from .device_servicer import DeviceRpcs
 from .errors import NotFound, translate_errors
 from .policy import decide_boot
 from .repository import RegistryRepository
@@ -22,9 +25,10 @@ from .repository import RegistryRepository
 log = logging.getLogger(__name__)
 
 
-class RegistryServicer(pb_grpc.RegistryServiceServicer):
+class RegistryServicer(DeviceRpcs, pb_grpc.RegistryServiceServicer):
     def __init__(self, pool: asyncpg.Pool, redis: Redis, settings: Settings) -> None:
         self.repo = RegistryRepository(pool)
+        self.device = DeviceRepository(pool)
         self.presence = PresenceRegistry(redis)
         self.settings = settings
 
@@ -48,7 +52,10 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                 self.settings.boot_policy.value,
                 extra={"cp_id": boot.charge_point_id},
             )
-        return messages.boot_response(outcome.decision)
+        response = messages.boot_response(outcome.decision)
+        if outcome.record and outcome.decision.status is RegistrationStatus.ACCEPTED:
+            response.pending_configuration.extend(await self.pending_configuration(boot.charge_point_id))
+        return response
 
     @translate_errors
     async def RecordStatus(self, request: pb.RecordStatusRequest, context: Any) -> pb.RecordStatusResponse:

@@ -122,8 +122,10 @@ class MeterWriter:
         self.group = settings.meter_stream_group
         self.name = name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.rows_written = 0
-        self._task: asyncio.Task[None] | None = None
-        self._maintenance: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        # Cancellation alone is not enough: a client library may turn a CancelledError that
+        # races its own timeout into a TimeoutError, which the retry loop would swallow.
+        self._stopping = False
 
     async def ensure_group(self) -> None:
         try:
@@ -133,41 +135,51 @@ class MeterWriter:
                 raise
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=f"meter-writer-{self.name}")
-        self._maintenance = asyncio.create_task(self._maintain_forever(), name="meter-partitions")
+        """`meter_writers` consumers of the group side by side (one encodes a batch while the
+        database commits another), and the partition maintenance."""
+        for i in range(self.settings.meter_writers):
+            name = self.name if self.settings.meter_writers == 1 else f"{self.name}-{i}"
+            self._tasks.append(asyncio.create_task(self.run(name), name=f"meter-writer-{name}"))
+        self._tasks.append(asyncio.create_task(self._maintain_forever(), name="meter-partitions"))
 
     async def stop(self) -> None:
-        for task in (self._task, self._maintenance):
-            if task is not None:
+        self._stopping = True
+        pending = set(self._tasks)
+        while pending:
+            for task in pending:
                 task.cancel()
-        await asyncio.gather(*(t for t in (self._task, self._maintenance) if t is not None), return_exceptions=True)
+            _, pending = await asyncio.wait(pending, timeout=1.0)
+        self._tasks.clear()
 
-    async def run(self) -> None:
+    async def run(self, name: str | None = None) -> None:
+        consumer = name or self.name
         backoff = 0.1
         claim_every = max(self.settings.meter_claim_idle_ms / 1000 / 2, 0.05)
         next_claim = 0.0
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             try:
                 await self.ensure_group()
-                while True:
+                while not self._stopping:
                     if loop.time() >= next_claim:
-                        await self.reclaim()
+                        await self.reclaim(consumer)
                         next_claim = loop.time() + claim_every
-                    await self.step()
+                    await self.step(consumer)
                     backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("meter writer %s: %s; retrying in %.1fs", self.name, exc, backoff)
+                if self._stopping:
+                    return
+                log.warning("meter writer %s: %s; retrying in %.1fs", consumer, exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def step(self) -> int:
+    async def step(self, consumer: str | None = None) -> int:
         """Read one batch of new entries, write, ack. Returns the entries handled."""
         reply: Any = await self.redis.xreadgroup(
             self.group,
-            self.name,
+            consumer or self.name,
             {self.stream: ">"},
             count=self.settings.meter_batch_size,
             block=self.settings.meter_block_ms,
@@ -189,15 +201,16 @@ class MeterWriter:
             pipe.xdel(self.stream, *ids)
             await pipe.execute()
 
-    async def reclaim(self) -> int:
+    async def reclaim(self, consumer: str | None = None) -> int:
         """Take over entries a dead consumer read but never acknowledged."""
+        consumer = consumer or self.name
         handled = 0
         start = "0-0"
         while True:
             reply: Any = await self.redis.xautoclaim(
                 self.stream,
                 self.group,
-                self.name,
+                consumer,
                 min_idle_time=self.settings.meter_claim_idle_ms,
                 start_id=start,
                 count=self.settings.meter_batch_size,
@@ -206,14 +219,14 @@ class MeterWriter:
             # Entries deleted from the stream come back as None (Redis 7 lists their ids apart).
             entries = [(_s(sid), fields) for sid, fields in reply[1] if fields]
             if entries:
-                log.info("meter writer %s reclaimed %d pending entries", self.name, len(entries))
+                log.info("meter writer %s reclaimed %d pending entries", consumer, len(entries))
                 await self.commit(entries)
                 handled += len(entries)
             if start == "0-0":
                 return handled
 
     async def _maintain_forever(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await maintain_partitions(self.pool, self.settings, datetime.now(UTC))
             except asyncio.CancelledError:

@@ -395,7 +395,10 @@ class TransactionsRepository:
         )
 
 
-_MV_KEY = "ts, stream_id, measurand, COALESCE(phase, ''), COALESCE(location, ''), COALESCE(context, '')"
+_MV_KEY = (
+    "ts, stream_id, measurand::text, COALESCE(phase::text, ''), COALESCE(location::text, ''), "
+    "COALESCE(context::text, '')"
+)
 
 
 def mv_key(row: Any) -> list[Any]:

@@ -162,3 +162,15 @@ def test_python_m_bench_produces_one_json_document_with_every_id(tmp_path: Any) 
     g2 = doc["results"]["G2"]["baseline"]
     assert g2["msgs_per_core"] > 0 and g2["errors_total"] == 0
     assert "G2" in proc.stderr and "budget" in proc.stderr  # the table
+
+
+def test_feature_driver_output_is_parsed_and_failures_are_reported(monkeypatch: Any) -> None:
+    from bench import external
+
+    text = 'log line {not json}\n{"id": "G6", "measured": {"p50_ms": 1.0}, "pass": true}\n'
+    assert external._last_json_object(text) == {"id": "G6", "measured": {"p50_ms": 1.0}, "pass": True}
+    assert external._last_json_object("no json here") is None
+    # A "driver" that prints nothing (bench.probe has no __main__ block) is a failure, not a pass.
+    monkeypatch.setitem(external.DRIVERS, "G6", "probe")
+    outcome = external.run("G6", quick=True, timeout=60)
+    assert outcome["status"] == "failed" and "pass" not in outcome

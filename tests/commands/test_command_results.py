@@ -425,3 +425,44 @@ def test_bad_input_is_refused_clearly(name: str, params: Any, message: str) -> N
     with pytest.raises(ValueError) as info:
         command_from_dict(name, params)
     assert message in str(info.value)
+
+
+def test_reported_variables_keep_configuration_the_same_way_for_both_versions() -> None:
+    from chargeplane.domain.commands import reported_variables
+
+    get16 = command_from_dict("get-configuration", {})
+    answer16 = {"configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]}
+    [v16] = reported_variables(get16, V16, answer16)
+    assert (v16.component, v16.variable, v16.value, v16.readonly, v16.key) == (
+        "",
+        "HeartbeatInterval",
+        "300",
+        False,
+        "HeartbeatInterval",
+    )
+    assert reported_variables(command_from_dict("get-base-report", {}), V16, answer16) == [v16]
+
+    get201 = command_from_dict("get-configuration", {"keys": ["HeartbeatInterval", "EVSE[1]/Power"]})
+    answer201 = {
+        "getVariableResult": [
+            {
+                "attributeStatus": "Accepted",
+                "attributeValue": "300",
+                "component": {"name": "OCPPCommCtrlr"},
+                "variable": {"name": "HeartbeatInterval"},
+            },
+            {
+                "attributeStatus": "UnknownVariable",
+                "component": {"name": "EVSE", "evse": {"id": 1}},
+                "variable": {"name": "Power"},
+            },
+        ]
+    }
+    [v201] = reported_variables(get201, V201, answer201)
+    assert (v201.key, v201.value) == ("OCPPCommCtrlr/HeartbeatInterval", "300")
+
+    change = command_from_dict("change-configuration", {"key": "OCPPCommCtrlr/HeartbeatInterval", "value": "60"})
+    [changed] = reported_variables(change, V16, {"status": "Accepted"})
+    assert (changed.component, changed.variable, changed.value) == ("", "HeartbeatInterval", "60")
+    assert reported_variables(change, V16, {"status": "Rejected"}) == []
+    assert reported_variables(command_from_dict("clear-cache", {}), V16, {"status": "Accepted"}) == []

@@ -260,3 +260,18 @@ async def test_boot_flags_open_transactions(cs: AllInOne, ocpp_url: str, add_tok
         assert (await c.call("StopTransaction", stop))[0] == 3
     row = await cs.pool.fetchrow("SELECT state, stop_reason FROM transactions WHERE id = $1", tx_id)
     assert (row["state"], row["stop_reason"]) == ("Ended", "Reboot")
+
+
+async def test_unknown_tag_used_offline_is_kept_as_blocked(cs: AllInOne, ocpp_url: str) -> None:
+    """TX-04: a start with a tag the CSMS never saw (authorized locally while offline)."""
+    async with raw_charger(ocpp_url, "CP16-UNKNOWN", "1.6") as c:
+        await boot(c)
+        first = await c.call("StartTransaction", start_payload("NEVER-SEEN"))
+        assert first[2]["idTagInfo"]["status"] == "Invalid"
+        retry = await c.call("StartTransaction", start_payload("NEVER-SEEN"))
+        assert retry[2] == first[2]  # the same id and the first answer
+        assert (await c.call("Authorize", {"idTag": "NEVER-SEEN"}))[2]["idTagInfo"]["status"] == "Blocked"
+    row = await cs.pool.fetchrow("SELECT status, type FROM id_tokens WHERE id_token = 'NEVER-SEEN'")
+    assert (row["status"], row["type"]) == ("Blocked", "Central")
+    tx = await cs.pool.fetchrow("SELECT auth_status, state FROM transactions WHERE charge_point_id = 'CP16-UNKNOWN'")
+    assert (tx["auth_status"], tx["state"]) == ("Invalid", "Active")

@@ -136,18 +136,50 @@ UPGRADE = [
     "CREATE INDEX meter_stream_entries_processed_idx ON meter_stream_entries (processed_at)",
 ]
 
+# The enumerations both OCPP versions' schemas allow (the gateway refuses anything else):
+# 4 bytes a row each instead of up to 30 bytes of text.
+MEASURANDS = (
+    "Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register",
+    "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register",
+    "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Active.Net",
+    "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Energy.Reactive.Net",
+    "Energy.Apparent.Net", "Energy.Apparent.Import", "Energy.Apparent.Export", "Frequency",
+    "Power.Active.Export", "Power.Active.Import", "Power.Factor", "Power.Offered", "Power.Reactive.Export",
+    "Power.Reactive.Import", "RPM", "SoC", "Temperature", "Voltage",
+)  # fmt: skip
+PHASES = ("L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1")
+CONTEXTS = (
+    "Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic",
+    "Transaction.Begin", "Transaction.End", "Trigger",
+)  # fmt: skip
+LOCATIONS = ("Body", "Cable", "EV", "Inlet", "Outlet")
+FORMATS = ("Raw", "SignedData")
+
+
+def _enum(name: str, values: tuple[str, ...]) -> str:
+    return f"CREATE TYPE {name} AS ENUM (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+ENUMS = [
+    _enum("meter_measurand", MEASURANDS),
+    _enum("meter_phase", PHASES),
+    _enum("meter_context", CONTEXTS),
+    _enum("meter_location", LOCATIONS),
+    _enum("meter_format", FORMATS),
+]
+
 _METER_COLUMNS = """
         ts               timestamptz NOT NULL,
         charge_point_id  text NOT NULL,
         evse_id          integer,
         connector_id     integer,
         transaction_ref  text,
-        measurand        text NOT NULL,
-        phase            text,
+        measurand        meter_measurand NOT NULL,
+        phase            meter_phase,
         unit             text,
-        context          text,
-        location         text,
-        format           text,
+        context          meter_context,
+        location         meter_location,
+        format           meter_format,
         raw_value        text NOT NULL,
         signed_data      text,
         value            double precision,
@@ -170,6 +202,11 @@ HYPERTABLE = [
 
 DOWNGRADE = [
     "DROP TABLE meter_values",
+    "DROP TYPE meter_format",
+    "DROP TYPE meter_location",
+    "DROP TYPE meter_context",
+    "DROP TYPE meter_phase",
+    "DROP TYPE meter_measurand",
     "DROP TABLE meter_stream_entries",
     "DROP TABLE stop_anomalies",
     "DROP TABLE transaction_events",
@@ -186,7 +223,7 @@ def _timescale_available() -> bool:
 
 
 def upgrade() -> None:
-    for statement in UPGRADE:
+    for statement in UPGRADE + ENUMS:
         op.execute(statement)
     for statement in HYPERTABLE if _timescale_available() else PARTITIONED:
         op.execute(statement)

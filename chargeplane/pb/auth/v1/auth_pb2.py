@@ -25,53 +25,53 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63hargeplane/auth/v1/auth.proto\x12\x13\x63hargeplane.auth.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x05Token\x12\x10\n\x08id_token\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x38\n\x06status\x18\x03 \x01(\x0e\x32(.chargeplane.auth.v1.AuthorizationStatus\x12*\n\x06\x65xpiry\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_id\x18\x05 \x01(\t\x12\r\n\x05sites\x18\x06 \x03(\t\x12\x15\n\rcharge_points\x18\x07 \x03(\t\"r\n\x10\x41uthorizeRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x10\n\x08id_token\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x17\n\x0fown_transaction\x18\x05 \x01(\t\"\xd0\x01\n\x11\x41uthorizeResponse\x12\x38\n\x06status\x18\x01 \x01(\x0e\x32(.chargeplane.auth.v1.AuthorizationStatus\x12*\n\x06\x65xpiry\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_id\x18\x03 \x01(\t\x12\x30\n\x0c\x63\x61\x63he_expiry\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tcache_hit\x18\x05 \x01(\x08\"?\n\x12UpsertTokenRequest\x12)\n\x05token\x18\x01 \x01(\x0b\x32\x1a.chargeplane.auth.v1.Token\"Q\n\x13UpsertTokenResponse\x12)\n\x05token\x18\x01 \x01(\x0b\x32\x1a.chargeplane.auth.v1.Token\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"#\n\x0fGetTokenRequest\x12\x10\n\x08id_token\x18\x01 \x01(\t\"=\n\x10GetTokenResponse\x12)\n\x05token\x18\x01 \x01(\x0b\x32\x1a.chargeplane.auth.v1.Token\":\n\x11ListTokensRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x12ListTokensResponse\x12*\n\x06tokens\x18\x01 \x03(\x0b\x32\x1a.chargeplane.auth.v1.Token\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x12\x44\x65leteTokenRequest\x12\x10\n\x08id_token\x18\x01 \x01(\t\"&\n\x13\x44\x65leteTokenResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"A\n\x13ImportTokensRequest\x12*\n\x06tokens\x18\x01 \x03(\x0b\x32\x1a.chargeplane.auth.v1.Token\"(\n\x08RowError\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"g\n\x14ImportTokensResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05\x12-\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x1d.chargeplane.auth.v1.RowError\"f\n\x0eLocalListEntry\x12\x10\n\x08id_token\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x34\n\x04info\x18\x03 \x01(\x0b\x32&.chargeplane.auth.v1.AuthorizeResponse\"W\n\x14PlanLocalListRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x18\n\x10max_differential\x18\x03 \x01(\x05\"\x83\x01\n\x15PlanLocalListResponse\x12\x0e\n\x06needed\x18\x01 \x01(\x08\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0bupdate_type\x18\x03 \x01(\t\x12\x34\n\x07\x65ntries\x18\x04 \x03(\x0b\x32#.chargeplane.auth.v1.LocalListEntry\"\x9c\x01\n\x17\x43onfirmLocalListRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x13\n\x0bupdate_type\x18\x04 \x01(\t\x12\x34\n\x07\x65ntries\x18\x05 \x03(\x0b\x32#.chargeplane.auth.v1.LocalListEntry\"+\n\x18\x43onfirmLocalListResponse\x12\x0f\n\x07version\x18\x01 \x01(\x05*\xbd\x02\n\x13\x41uthorizationStatus\x12$\n AUTHORIZATION_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UTHORIZATION_STATUS_ACCEPTED\x10\x01\x12 \n\x1c\x41UTHORIZATION_STATUS_BLOCKED\x10\x02\x12 \n\x1c\x41UTHORIZATION_STATUS_EXPIRED\x10\x03\x12 \n\x1c\x41UTHORIZATION_STATUS_INVALID\x10\x04\x12&\n\"AUTHORIZATION_STATUS_CONCURRENT_TX\x10\x05\x12 \n\x1c\x41UTHORIZATION_STATUS_UNKNOWN\x10\x06\x12-\n)AUTHORIZATION_STATUS_NOT_AT_THIS_LOCATION\x10\x07\x32\xa3\x06\n\x0b\x41uthService\x12Z\n\tAuthorize\x12%.chargeplane.auth.v1.AuthorizeRequest\x1a&.chargeplane.auth.v1.AuthorizeResponse\x12`\n\x0bUpsertToken\x12\'.chargeplane.auth.v1.UpsertTokenRequest\x1a(.chargeplane.auth.v1.UpsertTokenResponse\x12W\n\x08GetToken\x12$.chargeplane.auth.v1.GetTokenRequest\x1a%.chargeplane.auth.v1.GetTokenResponse\x12]\n\nListTokens\x12&.chargeplane.auth.v1.ListTokensRequest\x1a\'.chargeplane.auth.v1.ListTokensResponse\x12`\n\x0b\x44\x65leteToken\x12\'.chargeplane.auth.v1.DeleteTokenRequest\x1a(.chargeplane.auth.v1.DeleteTokenResponse\x12\x63\n\x0cImportTokens\x12(.chargeplane.auth.v1.ImportTokensRequest\x1a).chargeplane.auth.v1.ImportTokensResponse\x12\x66\n\rPlanLocalList\x12).chargeplane.auth.v1.PlanLocalListRequest\x1a*.chargeplane.auth.v1.PlanLocalListResponse\x12o\n\x10\x43onfirmLocalList\x12,.chargeplane.auth.v1.ConfirmLocalListRequest\x1a-.chargeplane.auth.v1.ConfirmLocalListResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63hargeplane/auth/v1/auth.proto\x12\x13\x63hargeplane.auth.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x05Token\x12\x10\n\x08id_token\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x38\n\x06status\x18\x03 \x01(\x0e\x32(.chargeplane.auth.v1.AuthorizationStatus\x12*\n\x06\x65xpiry\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_id\x18\x05 \x01(\t\x12\r\n\x05sites\x18\x06 \x03(\t\x12\x15\n\rcharge_points\x18\x07 \x03(\t\"\x8a\x01\n\x10\x41uthorizeRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x10\n\x08id_token\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x17\n\x0fown_transaction\x18\x05 \x01(\t\x12\x16\n\x0erecord_unknown\x18\x06 \x01(\x08\"\xd0\x01\n\x11\x41uthorizeResponse\x12\x38\n\x06status\x18\x01 \x01(\x0e\x32(.chargeplane.auth.v1.AuthorizationStatus\x12*\n\x06\x65xpiry\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_id\x18\x03 \x01(\t\x12\x30\n\x0c\x63\x61\x63he_expiry\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tcache_hit\x18\x05 \x01(\x08\"?\n\x12UpsertTokenRequest\x12)\n\x05token\x18\x01 \x01(\x0b\x32\x1a.chargeplane.auth.v1.Token\"Q\n\x13UpsertTokenResponse\x12)\n\x05token\x18\x01 \x01(\x0b\x32\x1a.chargeplane.auth.v1.Token\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"#\n\x0fGetTokenRequest\x12\x10\n\x08id_token\x18\x01 \x01(\t\"=\n\x10GetTokenResponse\x12)\n\x05token\x18\x01 \x01(\x0b\x32\x1a.chargeplane.auth.v1.Token\":\n\x11ListTokensRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x12ListTokensResponse\x12*\n\x06tokens\x18\x01 \x03(\x0b\x32\x1a.chargeplane.auth.v1.Token\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x12\x44\x65leteTokenRequest\x12\x10\n\x08id_token\x18\x01 \x01(\t\"&\n\x13\x44\x65leteTokenResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"A\n\x13ImportTokensRequest\x12*\n\x06tokens\x18\x01 \x03(\x0b\x32\x1a.chargeplane.auth.v1.Token\"(\n\x08RowError\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"g\n\x14ImportTokensResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05\x12-\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x1d.chargeplane.auth.v1.RowError\"f\n\x0eLocalListEntry\x12\x10\n\x08id_token\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x34\n\x04info\x18\x03 \x01(\x0b\x32&.chargeplane.auth.v1.AuthorizeResponse\"W\n\x14PlanLocalListRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x18\n\x10max_differential\x18\x03 \x01(\x05\"\x83\x01\n\x15PlanLocalListResponse\x12\x0e\n\x06needed\x18\x01 \x01(\x08\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0bupdate_type\x18\x03 \x01(\t\x12\x34\n\x07\x65ntries\x18\x04 \x03(\x0b\x32#.chargeplane.auth.v1.LocalListEntry\"\x9c\x01\n\x17\x43onfirmLocalListRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x13\n\x0bupdate_type\x18\x04 \x01(\t\x12\x34\n\x07\x65ntries\x18\x05 \x03(\x0b\x32#.chargeplane.auth.v1.LocalListEntry\"+\n\x18\x43onfirmLocalListResponse\x12\x0f\n\x07version\x18\x01 \x01(\x05*\xbd\x02\n\x13\x41uthorizationStatus\x12$\n AUTHORIZATION_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UTHORIZATION_STATUS_ACCEPTED\x10\x01\x12 \n\x1c\x41UTHORIZATION_STATUS_BLOCKED\x10\x02\x12 \n\x1c\x41UTHORIZATION_STATUS_EXPIRED\x10\x03\x12 \n\x1c\x41UTHORIZATION_STATUS_INVALID\x10\x04\x12&\n\"AUTHORIZATION_STATUS_CONCURRENT_TX\x10\x05\x12 \n\x1c\x41UTHORIZATION_STATUS_UNKNOWN\x10\x06\x12-\n)AUTHORIZATION_STATUS_NOT_AT_THIS_LOCATION\x10\x07\x32\xa3\x06\n\x0b\x41uthService\x12Z\n\tAuthorize\x12%.chargeplane.auth.v1.AuthorizeRequest\x1a&.chargeplane.auth.v1.AuthorizeResponse\x12`\n\x0bUpsertToken\x12\'.chargeplane.auth.v1.UpsertTokenRequest\x1a(.chargeplane.auth.v1.UpsertTokenResponse\x12W\n\x08GetToken\x12$.chargeplane.auth.v1.GetTokenRequest\x1a%.chargeplane.auth.v1.GetTokenResponse\x12]\n\nListTokens\x12&.chargeplane.auth.v1.ListTokensRequest\x1a\'.chargeplane.auth.v1.ListTokensResponse\x12`\n\x0b\x44\x65leteToken\x12\'.chargeplane.auth.v1.DeleteTokenRequest\x1a(.chargeplane.auth.v1.DeleteTokenResponse\x12\x63\n\x0cImportTokens\x12(.chargeplane.auth.v1.ImportTokensRequest\x1a).chargeplane.auth.v1.ImportTokensResponse\x12\x66\n\rPlanLocalList\x12).chargeplane.auth.v1.PlanLocalListRequest\x1a*.chargeplane.auth.v1.PlanLocalListResponse\x12o\n\x10\x43onfirmLocalList\x12,.chargeplane.auth.v1.ConfirmLocalListRequest\x1a-.chargeplane.auth.v1.ConfirmLocalListResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chargeplane.auth.v1.auth_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUTHORIZATIONSTATUS']._serialized_start=1840
-  _globals['_AUTHORIZATIONSTATUS']._serialized_end=2157
+  _globals['_AUTHORIZATIONSTATUS']._serialized_start=1865
+  _globals['_AUTHORIZATIONSTATUS']._serialized_end=2182
   _globals['_TOKEN']._serialized_start=89
   _globals['_TOKEN']._serialized_end=286
-  _globals['_AUTHORIZEREQUEST']._serialized_start=288
-  _globals['_AUTHORIZEREQUEST']._serialized_end=402
-  _globals['_AUTHORIZERESPONSE']._serialized_start=405
-  _globals['_AUTHORIZERESPONSE']._serialized_end=613
-  _globals['_UPSERTTOKENREQUEST']._serialized_start=615
-  _globals['_UPSERTTOKENREQUEST']._serialized_end=678
-  _globals['_UPSERTTOKENRESPONSE']._serialized_start=680
-  _globals['_UPSERTTOKENRESPONSE']._serialized_end=761
-  _globals['_GETTOKENREQUEST']._serialized_start=763
-  _globals['_GETTOKENREQUEST']._serialized_end=798
-  _globals['_GETTOKENRESPONSE']._serialized_start=800
-  _globals['_GETTOKENRESPONSE']._serialized_end=861
-  _globals['_LISTTOKENSREQUEST']._serialized_start=863
-  _globals['_LISTTOKENSREQUEST']._serialized_end=921
-  _globals['_LISTTOKENSRESPONSE']._serialized_start=923
-  _globals['_LISTTOKENSRESPONSE']._serialized_end=1012
-  _globals['_DELETETOKENREQUEST']._serialized_start=1014
-  _globals['_DELETETOKENREQUEST']._serialized_end=1052
-  _globals['_DELETETOKENRESPONSE']._serialized_start=1054
-  _globals['_DELETETOKENRESPONSE']._serialized_end=1092
-  _globals['_IMPORTTOKENSREQUEST']._serialized_start=1094
-  _globals['_IMPORTTOKENSREQUEST']._serialized_end=1159
-  _globals['_ROWERROR']._serialized_start=1161
-  _globals['_ROWERROR']._serialized_end=1201
-  _globals['_IMPORTTOKENSRESPONSE']._serialized_start=1203
-  _globals['_IMPORTTOKENSRESPONSE']._serialized_end=1306
-  _globals['_LOCALLISTENTRY']._serialized_start=1308
-  _globals['_LOCALLISTENTRY']._serialized_end=1410
-  _globals['_PLANLOCALLISTREQUEST']._serialized_start=1412
-  _globals['_PLANLOCALLISTREQUEST']._serialized_end=1499
-  _globals['_PLANLOCALLISTRESPONSE']._serialized_start=1502
-  _globals['_PLANLOCALLISTRESPONSE']._serialized_end=1633
-  _globals['_CONFIRMLOCALLISTREQUEST']._serialized_start=1636
-  _globals['_CONFIRMLOCALLISTREQUEST']._serialized_end=1792
-  _globals['_CONFIRMLOCALLISTRESPONSE']._serialized_start=1794
-  _globals['_CONFIRMLOCALLISTRESPONSE']._serialized_end=1837
-  _globals['_AUTHSERVICE']._serialized_start=2160
-  _globals['_AUTHSERVICE']._serialized_end=2963
+  _globals['_AUTHORIZEREQUEST']._serialized_start=289
+  _globals['_AUTHORIZEREQUEST']._serialized_end=427
+  _globals['_AUTHORIZERESPONSE']._serialized_start=430
+  _globals['_AUTHORIZERESPONSE']._serialized_end=638
+  _globals['_UPSERTTOKENREQUEST']._serialized_start=640
+  _globals['_UPSERTTOKENREQUEST']._serialized_end=703
+  _globals['_UPSERTTOKENRESPONSE']._serialized_start=705
+  _globals['_UPSERTTOKENRESPONSE']._serialized_end=786
+  _globals['_GETTOKENREQUEST']._serialized_start=788
+  _globals['_GETTOKENREQUEST']._serialized_end=823
+  _globals['_GETTOKENRESPONSE']._serialized_start=825
+  _globals['_GETTOKENRESPONSE']._serialized_end=886
+  _globals['_LISTTOKENSREQUEST']._serialized_start=888
+  _globals['_LISTTOKENSREQUEST']._serialized_end=946
+  _globals['_LISTTOKENSRESPONSE']._serialized_start=948
+  _globals['_LISTTOKENSRESPONSE']._serialized_end=1037
+  _globals['_DELETETOKENREQUEST']._serialized_start=1039
+  _globals['_DELETETOKENREQUEST']._serialized_end=1077
+  _globals['_DELETETOKENRESPONSE']._serialized_start=1079
+  _globals['_DELETETOKENRESPONSE']._serialized_end=1117
+  _globals['_IMPORTTOKENSREQUEST']._serialized_start=1119
+  _globals['_IMPORTTOKENSREQUEST']._serialized_end=1184
+  _globals['_ROWERROR']._serialized_start=1186
+  _globals['_ROWERROR']._serialized_end=1226
+  _globals['_IMPORTTOKENSRESPONSE']._serialized_start=1228
+  _globals['_IMPORTTOKENSRESPONSE']._serialized_end=1331
+  _globals['_LOCALLISTENTRY']._serialized_start=1333
+  _globals['_LOCALLISTENTRY']._serialized_end=1435
+  _globals['_PLANLOCALLISTREQUEST']._serialized_start=1437
+  _globals['_PLANLOCALLISTREQUEST']._serialized_end=1524
+  _globals['_PLANLOCALLISTRESPONSE']._serialized_start=1527
+  _globals['_PLANLOCALLISTRESPONSE']._serialized_end=1658
+  _globals['_CONFIRMLOCALLISTREQUEST']._serialized_start=1661
+  _globals['_CONFIRMLOCALLISTREQUEST']._serialized_end=1817
+  _globals['_CONFIRMLOCALLISTRESPONSE']._serialized_start=1819
+  _globals['_CONFIRMLOCALLISTRESPONSE']._serialized_end=1862
+  _globals['_AUTHSERVICE']._serialized_start=2185
+  _globals['_AUTHSERVICE']._serialized_end=2988
 # @@protoc_insertion_point(module_scope)

@@ -97,6 +97,7 @@ class AuthorizeRequest(_message.Message):
     ID_TOKEN_FIELD_NUMBER: _builtins.int
     TYPE_FIELD_NUMBER: _builtins.int
     OWN_TRANSACTION_FIELD_NUMBER: _builtins.int
+    RECORD_UNKNOWN_FIELD_NUMBER: _builtins.int
     charge_point_id: _builtins.str
     site: _builtins.str
     id_token: _builtins.str
@@ -106,6 +107,10 @@ class AuthorizeRequest(_message.Message):
     """The transaction this token already runs (Stop, TransactionEvent Updated/Ended), as
     "<charge_point_id>/<transaction_ref>": it does not count as a concurrent transaction.
     """
+    record_unknown: _builtins.bool
+    """A transaction already runs with this token (1.6 StartTransaction, 2.0.1 TransactionEvent):
+    an unknown token is then recorded as Blocked, so an operator sees it and can accept it.
+    """
     def __init__(
         self,
         *,
@@ -114,10 +119,11 @@ class AuthorizeRequest(_message.Message):
         id_token: _builtins.str = ...,
         type: _builtins.str = ...,
         own_transaction: _builtins.str = ...,
+        record_unknown: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "id_token", b"id_token", "own_transaction", b"own_transaction", "site", b"site", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "id_token", b"id_token", "own_transaction", b"own_transaction", "record_unknown", b"record_unknown", "site", b"site", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
