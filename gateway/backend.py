@@ -28,6 +28,7 @@ from chargeplane.domain.chargepoints import (
 from chargeplane.domain.device import DeviceVariable, Notification
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
+from chargeplane.registry_messages import device_variables
 
 log = logging.getLogger(__name__)
 
@@ -152,24 +153,7 @@ class GrpcBackend:
 
     async def record_device_variables(self, cp_id: str, variables: Sequence[DeviceVariable]) -> None:
         await self._registry.RecordDeviceVariables(
-            pb.RecordDeviceVariablesRequest(
-                charge_point_id=cp_id,
-                variables=[
-                    pb.DeviceVariable(
-                        component=v.component,
-                        component_instance=v.component_instance,
-                        evse_id=v.evse_id if v.evse_id >= 0 else None,
-                        connector_id=v.connector_id if v.connector_id >= 0 else None,
-                        variable=v.variable,
-                        variable_instance=v.variable_instance,
-                        attribute_type=v.attribute_type,
-                        value=v.value,
-                        readonly=v.readonly,
-                        characteristics_json=orjson.dumps(v.characteristics) if v.characteristics else b"",
-                    )
-                    for v in variables
-                ],
-            ),
+            pb.RecordDeviceVariablesRequest(charge_point_id=cp_id, variables=device_variables(variables)),
             timeout=self._deadline,
         )
 

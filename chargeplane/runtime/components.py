@@ -183,7 +183,9 @@ async def build_api(
     token = await ensure_bootstrap_token(pool, settings)
     router = CommandRouter(redis)
     stack.push_async_callback(router.close)
-    commands = CommandService(CommandStore(pool), router)
+    commands = CommandService(
+        CommandStore(pool), router, RegistryServiceStub(registry), deadline=settings.service_deadline
+    )
     app = create_app(settings, pool, registry, commands)
     from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceStub
     from chargeplane.pb.transactions.v1.transactions_pb2_grpc import TransactionsServiceStub

@@ -10,8 +10,12 @@ import asyncio
 import logging
 from typing import Any
 
+import grpc
+
 from chargeplane.domain.chargepoints import Protocol
-from chargeplane.domain.commands import COMMANDS, UnsupportedCommand, from_ocpp, to_ocpp
+from chargeplane.domain.commands import COMMANDS, UnsupportedCommand, from_ocpp, reported_variables, to_ocpp
+from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
+from chargeplane.registry_messages import device_variables
 
 from .command_store import CommandRecord, CommandStore
 from .routing import (
@@ -54,9 +58,11 @@ class CommandFailed(Exception):
 
 
 class CommandService:
-    def __init__(self, store: CommandStore, router: CommandRouter) -> None:
+    def __init__(self, store: CommandStore, router: CommandRouter, registry: Any = None, deadline: float = 5.0) -> None:
         self.store = store
         self.router = router
+        self.registry = registry  # RegistryServiceStub (grpc.aio): keeps reported configuration
+        self.deadline = deadline
 
     async def protocol_of(self, cp_id: str) -> str:
         """The live connection's protocol (ChargerOffline when not connected)."""
@@ -97,6 +103,19 @@ class CommandService:
         if record.status != "answered" or record.result is None:
             return record, None
         result = from_ocpp(command, protocol, record.result)
+        reported = reported_variables(command, protocol, record.result)
+        if reported and self.registry is not None:
+            # Configuration read or changed by a command is kept with the device model, the
+            # same way for both versions (NotifyReport is stored by the gateway).
+            try:
+                await self.registry.RecordDeviceVariables(
+                    registry_pb.RecordDeviceVariablesRequest(
+                        charge_point_id=cp_id, variables=device_variables(reported)
+                    ),
+                    timeout=self.deadline,
+                )
+            except grpc.aio.AioRpcError as exc:
+                log.warning("could not store the configuration %s reported: %s", cp_id, exc.code())
         return record, {"status": result.status, "details": result.details}
 
     async def send(
