@@ -16,7 +16,9 @@ IDS = ("G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G10", "G11", "G12")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="CI smoke run (< 60 s): 1,000 chargers, 1 repeat")
+    parser.add_argument(
+        "--quick", action="store_true", help="CI smoke run (< 60 s): 500 chargers, 1 repeat, no feature drivers"
+    )
     parser.add_argument("--repeat", type=int, help="runs per benchmark (median is reported); default 3")
     parser.add_argument("--fleet-repeat", type=int, help="10k-fleet runs (G1/G10) on chargeplane; default 2")
     parser.add_argument("--chargers", type=int, help="fleet size for G1/G10/G12; default 10,000")

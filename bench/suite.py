@@ -49,7 +49,7 @@ class Options:
 
     @classmethod
     def quick_mode(cls) -> Options:
-        return cls(repeat=1, fleet_repeat=1, quick=True, chargers=1000, measure=1.5, warmup=0.5, storm_timeout=20.0)
+        return cls(repeat=1, fleet_repeat=1, quick=True, chargers=500, measure=1.0, warmup=0.5, storm_timeout=8.0)
 
 
 def _cpus() -> tuple[set[int] | None, int | None]:
@@ -176,7 +176,11 @@ class Suite:
                 continue
             if self.opts.quick and gid not in self.opts.only:
                 # Each driver starts its own servers (~10-30 s): too slow for the smoke run.
-                results[gid]["feature_driver"] = f"bench.{external.DRIVERS[gid]} (skipped by --quick; use --only {gid})"
+                note = f"bench.{external.DRIVERS[gid]} exists; skipped by --quick (use --only {gid})"
+                if results[gid].get("status") in ("not_landed", "not_measured"):
+                    results[gid].update(status="skipped", reason=note)
+                else:
+                    results[gid]["feature_driver"] = note
                 continue
             _log(f"{gid}: feature driver bench.{external.DRIVERS[gid]}" + (" --quick" if self.opts.quick else ""))
             outcome = external.run(gid, self.opts.quick, timeout=120 if self.opts.quick else 300)

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     api_grpc_port: int = Field(default=50053, ge=0, le=65535)  # operator gRPC API (`serve api`)
     api_token: str = ""  # a bootstrap admin token; generated and stored when empty
     service_deadline: float = Field(default=5.0, gt=0)
+    boot_deadline: float = Field(default=25.0, gt=0)  # BootNotification's registry call (storms queue)
 
     # Authorization and transactions (issue 3).
     auth_address: str = ""  # host:port of the auth service; default: own gRPC server

@@ -68,9 +68,14 @@ def _ts(value: datetime) -> Timestamp:
 
 
 class GrpcBackend:
-    def __init__(self, channel: grpc.aio.Channel, *, deadline: float, flush_interval: float) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, *, deadline: float, flush_interval: float, boot_deadline: float | None = None
+    ) -> None:
         self._registry = RegistryServiceStub(channel)
         self._deadline = deadline
+        # Boots queue behind each other in a reconnection storm, and a charger waits for its
+        # BootNotification answer far longer than for other calls: give them more time.
+        self._boot_deadline = max(deadline, boot_deadline or deadline)
         self._flush_interval = flush_interval
         self._seen: dict[str, float] = {}
         # Desired configuration from an accepted boot reply, until the boot handler takes it.
@@ -105,7 +110,7 @@ class GrpcBackend:
                 reason=request.reason or "",
                 site=request.site or "",
             ),
-            timeout=self._deadline,
+            timeout=self._boot_deadline,
         )
         if reply.pending_configuration:
             self._pending_configuration[request.charge_point_id] = [

@@ -39,6 +39,17 @@ def samples_v16(meter_values: list[dict[str, Any]]) -> list[Sample]:
     return out
 
 
+INT32 = range(-(2**31), 2**31)
+INT64 = range(-(2**63), 2**63)
+
+
+def in_range(value: int, allowed: range, field: str) -> int:
+    """Integers the schema allows but the wire format between components cannot carry."""
+    if value not in allowed:
+        raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"{field} is out of range")
+    return value
+
+
 class Ocpp16Transactions:
     """Authorize, StartTransaction, StopTransaction, MeterValues."""
 
@@ -75,23 +86,26 @@ class Ocpp16Transactions:
     async def start_transaction(self, conn: OcppConnection, p: dict[str, Any]) -> dict[str, Any]:
         if p["connectorId"] < 1:
             raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, "connectorId must be at least 1 for a transaction")
+        reservation = p.get("reservationId")
         start = StartTransaction16(
             charge_point_id=conn.cp_id,
-            connector_id=p["connectorId"],
+            connector_id=in_range(p["connectorId"], INT32, "connectorId"),
             id_tag=p["idTag"],
-            meter_start=p["meterStart"],
+            meter_start=in_range(p["meterStart"], INT64, "meterStart"),
             timestamp=parse_time(p["timestamp"]),
-            reservation_id=p.get("reservationId"),
+            reservation_id=None if reservation is None else in_range(reservation, INT32, "reservationId"),
         )
         auth = await self.tx.authorize(conn.cp_id, conn.site, start.id_tag, record_unknown=True)
         started = await self.tx.start16(start, conn.site, auth.decision)
         return {"transactionId": started.transaction_id, "idTagInfo": id_tag_info(started.decision)}
 
     async def stop_transaction(self, conn: OcppConnection, p: dict[str, Any]) -> dict[str, Any]:
+        tx_id = p["transactionId"]
         stop = StopTransaction16(
             charge_point_id=conn.cp_id,
-            transaction_id=p["transactionId"],
-            meter_stop=p["meterStop"],
+            # An id no transaction can have is still a stop to answer and record: as "unknown".
+            transaction_id=tx_id if tx_id in INT32 else -1,
+            meter_stop=in_range(p["meterStop"], INT64, "meterStop"),
             timestamp=parse_time(p["timestamp"]),
             id_tag=p.get("idTag"),
             reason=p.get("reason"),

@@ -11,6 +11,7 @@ from chargeplane.domain.meter import ENERGY_REGISTER, MeterValueError, Sample, s
 from chargeplane.domain.transactions import EventType, TransactionEvent
 from chargeplane.gateway.connection import Handler, OcppConnection
 from chargeplane.gateway.errors import ErrorKind, OcppError
+from chargeplane.gateway.ocpp16_transactions import INT32, in_range
 from chargeplane.gateway.ocpp_common import parse_time, to_iso
 from chargeplane.gateway.tx_backend import Authorization, TxBackend
 
@@ -75,6 +76,14 @@ class Ocpp201Transactions:
             raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, "transactionInfo.transactionId is empty")
         if p["seqNo"] < 0:
             raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, "seqNo must not be negative")
+        in_range(p["seqNo"], INT32, "seqNo")
+        for field, value in (
+            ("evse.id", (p.get("evse") or {}).get("id")),
+            ("evse.connectorId", (p.get("evse") or {}).get("connectorId")),
+            ("transactionInfo.remoteStartId", info.get("remoteStartId")),
+        ):
+            if value is not None:
+                in_range(value, INT32, field)
         samples = samples_v201(p.get("meterValue") or [])
         evse = p.get("evse") or {}
         token = p.get("idToken")
@@ -119,6 +128,7 @@ class Ocpp201Transactions:
 
     async def meter_values(self, conn: OcppConnection, p: dict[str, Any]) -> dict[str, Any]:
         samples = samples_v201(p["meterValue"])
+        in_range(p["evseId"], INT32, "evseId")
         await self.tx.publish_meter_values(conn.cp_id, p["evseId"], None, None, samples, b"mv:" + orjson.dumps(p))
         return {}
 

@@ -8,6 +8,13 @@ import asyncpg  # type: ignore[import-untyped]
 COMMAND_TIMEOUT = 30.0
 
 
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """Connections go back to the pool without asyncpg's default reset (advisory unlock,
+    CLOSE ALL, UNLISTEN, RESET ALL: a round trip per release). Our queries leave no session
+    state behind: no LISTEN, no session advisory locks (migrations use transaction-level
+    ones), no SET outside a transaction (SET LOCAL only)."""
+
+
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """Open a pool on `url` (postgresql://...). The caller closes it (`await pool.close()`)."""
     pool = await asyncpg.create_pool(
@@ -18,6 +25,7 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
         # Idle connections are recycled so a failed-over server is picked up eventually.
         max_inactive_connection_lifetime=300.0,
         server_settings={"application_name": "chargeplane"},
+        reset=_no_reset,
     )
     if pool is None:  # only when called without awaiting; keeps the return type honest
         raise RuntimeError("asyncpg.create_pool returned no pool")

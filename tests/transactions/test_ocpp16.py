@@ -244,6 +244,11 @@ async def test_malformed_values_get_a_callerror_and_the_connection_stays(ocpp_ur
             "transactionData": [{"timestamp": "2026-11-23T10:00:00Z", "sampledValue": [{"value": "NaN"}]}],
         }
         assert (await c.call("StopTransaction", bad_stop_data))[2] == "PropertyConstraintViolation"
+        huge = await c.call("StartTransaction", start_payload(connector=2**40))
+        assert huge[0] == 4 and huge[2] == "PropertyConstraintViolation"
+        # A stop for an id no transaction can have is still answered (and recorded).
+        beyond = {"transactionId": 2**40, "meterStop": 1, "timestamp": "2026-11-23T10:00:00Z"}
+        assert (await c.call("StopTransaction", beyond))[0] == 3
         assert (await c.call("Heartbeat", {}))[0] == 3
 
 
