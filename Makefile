@@ -18,13 +18,15 @@ help:
 	@echo "make bench  - run the benchmark suite (JSON + table)"
 	@echo "make lock   - re-pin requirements.lock from pyproject.toml"
 
+# Quiet on stdout (progress goes to stderr) so `make bench` prints nothing but its JSON.
 $(STAMP): requirements.lock pyproject.toml setup.py
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
-	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
-	touch $(STAMP)
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	@echo "setting up $(VENV) from requirements.lock" >&2
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)" >&2
+	@$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock >&2
+	@$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e . >&2
+	@touch $(STAMP)
 
 venv: $(STAMP)
 
@@ -59,7 +61,7 @@ crds: venv
 	$(BIN)/python -m chargeplane.operator.manifestgen
 
 bench: venv
-	$(BIN)/python -m bench $(ARGS)
+	@$(BIN)/python -m bench $(ARGS)
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock

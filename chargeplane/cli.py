@@ -40,3 +40,7 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="chargeplane")
 def main() -> None:
     """chargeplane: a Kubernetes-native CSMS for OCPP 1.6J and 2.0.1."""
+
+
+if __name__ == "__main__":
+    main()
