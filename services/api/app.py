@@ -13,7 +13,7 @@ from chargeplane.config import Settings
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 
 from . import commands as commands_api
-from . import device, ops, problems, routes
+from . import device, local_list, ops, problems, routes
 from . import id_tokens as id_tokens_api
 from . import transactions as transactions_api
 from .auth import TokenVerifier
@@ -46,6 +46,7 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(commands_api.router)
     app.include_router(device.router)
+    app.include_router(local_list.router)
     app.include_router(id_tokens_api.router)
     app.include_router(transactions_api.router)
     # Last added runs first: the request id is set before metrics and every handler.
