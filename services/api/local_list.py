@@ -13,8 +13,8 @@ from chargeplane.pb.auth.v1 import auth_pb2 as auth_pb
 from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
 
 from .auth import Principal, require
-from .commands import Command, command_model, failure_problem, service
 from .command_service import CommandFailed
+from .commands import Command, command_model, failure_problem, service
 from .problems import Problem
 
 router = APIRouter(
