@@ -34,8 +34,8 @@ from chargeplane.domain.auth import (
 )
 from chargeplane.pb.auth.v1 import auth_pb2 as pb
 from chargeplane.pb.auth.v1 import auth_pb2_grpc as pb_grpc
+from chargeplane.rpc_errors import InvalidArgument, NotFound, translate_errors
 
-from .errors import InvalidArgument, NotFound, translate_errors
 from .repository import AuthRepository, decode, encode
 
 log = logging.getLogger(__name__)

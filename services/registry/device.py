@@ -22,8 +22,7 @@ from chargeplane.domain.device import (
     UnknownKey,
     variable_of,
 )
-
-from .errors import NotFound
+from chargeplane.rpc_errors import NotFound
 
 _FINAL = sorted(FINAL_PUSH_RESULTS)
 

@@ -11,10 +11,10 @@ from typing import Any
 from chargeplane.domain.chargepoints import Protocol
 from chargeplane.domain.device import DesiredSetting, DeviceVariable, Notification, check_key
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
+from chargeplane.rpc_errors import InvalidArgument, NotFound, translate_errors
 
 from . import messages
 from .device import DeviceRepository
-from .errors import InvalidArgument, NotFound, translate_errors
 
 MAX_VALUE_LENGTH = 1000
 MAX_SETTINGS = 1000

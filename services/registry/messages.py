@@ -23,8 +23,7 @@ from chargeplane.domain.chargepoints import (
 )
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.presence import Owner
-
-from .errors import InvalidArgument
+from chargeplane.rpc_errors import InvalidArgument
 
 MAX_ID_LENGTH = 48  # OCPP 2.0.1 identity limit; 1.6 uses 20-25 in practice
 MAX_SITE_LENGTH = 63

@@ -25,8 +25,8 @@ from chargeplane.domain.transactions import (
 )
 from chargeplane.pb.transactions.v1 import transactions_pb2 as pb
 from chargeplane.pb.transactions.v1 import transactions_pb2_grpc as pb_grpc
+from chargeplane.rpc_errors import InvalidArgument, NotFound, translate_errors
 
-from .errors import InvalidArgument, NotFound, translate_errors
 from .repository import TransactionsRepository, mv_key
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ class InvalidArgument(ValueError):
 
 
 class NotFound(LookupError):
-    """The addressed transaction does not exist."""
+    """The addressed object (charge point, token, transaction...) does not exist."""
 
 
 # Failures of the connection rather than of the statement: the client may retry elsewhere.
