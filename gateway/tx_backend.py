@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from chargeplane.domain.auth import AuthDecision, AuthorizationStatus
 from chargeplane.domain.meter import Sample
 from chargeplane.domain.transactions import StartTransaction16, StopTransaction16, TransactionEvent
+from chargeplane.gateway.stream_batcher import StreamBatcher
 from chargeplane.pb.auth.v1 import auth_pb2 as apb
 from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceStub
 from chargeplane.pb.transactions.v1 import transactions_pb2 as tpb
@@ -78,8 +79,7 @@ class TxBackend:
         self._tx = TransactionsServiceStub(transactions)
         self._redis = redis
         self._deadline = deadline
-        self._stream = stream
-        self._maxlen = stream_maxlen
+        self._meter_stream = StreamBatcher(redis, stream, stream_maxlen or None)
 
     async def authorize(
         self,
@@ -218,4 +218,4 @@ class TxBackend:
                 for s in samples
             ],
         }
-        await self._redis.xadd(self._stream, {"d": orjson.dumps(doc)}, maxlen=self._maxlen or None, approximate=True)
+        await self._meter_stream.add({"d": orjson.dumps(doc)})
