@@ -10,6 +10,7 @@ SecurityEventNotification, NotifyReport and NotifyEvent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chargeplane.domain.device import DeviceVariable, Notification, VariableRef, variables_from_report
@@ -62,15 +63,41 @@ class Ocpp16Device(_DeviceBase):
         return await self._notify(conn, "SignedFirmwareStatusNotification", p["status"], p)
 
 
+# 2.0.1 reports a charger sends whose answer is empty: each is kept as a notification,
+# with the field that says most about it as its status.
+_REPORT_STATUS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "NotifyMonitoringReport": lambda p: "Report",
+    "NotifyDisplayMessages": lambda p: "Report",
+    "NotifyCustomerInformation": lambda p: "Report",
+    "NotifyChargingLimit": lambda p: str(p["chargingLimit"]["chargingLimitSource"]),
+    "ClearedChargingLimit": lambda p: str(p["chargingLimitSource"]),
+    "ReportChargingProfiles": lambda p: str(p["chargingLimitSource"]),
+    "ReservationStatusUpdate": lambda p: str(p["reservationUpdateStatus"]),
+    "PublishFirmwareStatusNotification": lambda p: str(p["status"]),
+}
+
+
 class Ocpp201Device(_DeviceBase):
     def handlers(self) -> dict[str, Handler]:
-        return {
-            "FirmwareStatusNotification": self.firmware_status,
-            "LogStatusNotification": self.log_status,
-            "SecurityEventNotification": self.security_event,
-            "NotifyReport": self.notify_report,
-            "NotifyEvent": self.notify_event,
-        }
+        table: dict[str, Handler] = {action: self._report(action) for action in _REPORT_STATUS}
+        table.update(
+            {
+                "FirmwareStatusNotification": self.firmware_status,
+                "LogStatusNotification": self.log_status,
+                "SecurityEventNotification": self.security_event,
+                "NotifyReport": self.notify_report,
+                "NotifyEvent": self.notify_event,
+            }
+        )
+        return table
+
+    def _report(self, action: str) -> Handler:
+        status_of = _REPORT_STATUS[action]
+
+        async def handler(conn: OcppConnection, p: dict[str, Any]) -> dict[str, Any]:
+            return await self._notify(conn, action, status_of(p), p)
+
+        return handler
 
     async def notify_report(self, conn: OcppConnection, p: dict[str, Any]) -> dict[str, Any]:
         """One part (seqNo, tbc) of a GetBaseReport/GetReport answer: each part is stored

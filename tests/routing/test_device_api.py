@@ -60,3 +60,30 @@ async def test_configuration_device_model_and_notifications(allinone: AllInOne, 
     assert model["NumberOfConnectors"]["readonly"] is True and model["MeterValueSampleInterval"]["value"] == "60"
     notices = (await api.get("/v1/chargepoints/DEV-1/notifications")).json()["items"]
     assert [(n["kind"], n["status"]) for n in notices] == [("FirmwareStatusNotification", "Downloading")]
+
+
+async def test_201_reports_are_acknowledged_and_kept(allinone: AllInOne, api: httpx.AsyncClient) -> None:
+    reports = [
+        ("ReservationStatusUpdate", {"reservationId": 7, "reservationUpdateStatus": "Expired"}, "Expired"),
+        ("ClearedChargingLimit", {"chargingLimitSource": "EMS", "evseId": 1}, "EMS"),
+        ("NotifyChargingLimit", {"chargingLimit": {"chargingLimitSource": "SO"}}, "SO"),
+        ("PublishFirmwareStatusNotification", {"status": "Published"}, "Published"),
+        ("NotifyDisplayMessages", {"requestId": 3}, "Report"),
+        (
+            "NotifyCustomerInformation",
+            {"data": "x", "seqNo": 0, "generatedAt": "2026-11-23T10:00:00Z", "requestId": 4},
+            "Report",
+        ),
+        ("NotifyMonitoringReport", {"requestId": 5, "seqNo": 0, "generatedAt": "2026-11-23T10:00:00Z"}, "Report"),
+    ]
+    url = f"ws://127.0.0.1:{allinone.gateway_port}/ocpp"
+    async with raw_charger(url, "DEV-2", "2.0.1") as charger:
+        boot = {"reason": "PowerUp", "chargingStation": {"vendorName": "V", "model": "M"}}
+        assert (await charger.call("BootNotification", boot))[2]["status"] == "Accepted"
+        for action, payload, _ in reports:
+            reply = await charger.call(action, payload)
+            assert reply[:3] == [3, reply[1], {}], (action, reply)
+        bad = await charger.call("ReservationStatusUpdate", {"reservationId": 7, "reservationUpdateStatus": "Gone"})
+        assert bad[0] == 4 and bad[2] == "PropertyConstraintViolation"
+    notices = (await api.get("/v1/chargepoints/DEV-2/notifications")).json()["items"]
+    assert sorted((n["kind"], n["status"]) for n in notices) == sorted((a, s) for a, _, s in reports)
