@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from chargeplane.gateway.errors import ErrorKind, OcppError
 
+_last_now: tuple[int, str] = (0, "")
+
 
 def now_iso() -> str:
-    """OCPP date-time: UTC with millisecond precision and a 'Z' suffix."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """OCPP date-time: UTC with millisecond precision and a 'Z' suffix. Formatted once per
+    millisecond: at Heartbeat rates formatting was ~5 % of the gateway's CPU."""
+    global _last_now
+    ms = time.time_ns() // 1_000_000
+    if ms != _last_now[0]:
+        _last_now = (ms, to_iso(datetime.fromtimestamp(ms / 1000, UTC)))
+    return _last_now[1]
 
 
 def to_iso(value: datetime) -> str:
