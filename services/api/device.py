@@ -3,7 +3,7 @@ about themselves, and the configuration an operator wants them to have."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 
 from .auth import Principal, require
+from .models import timestamp
 from .problems import Problem
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -26,10 +27,6 @@ router = APIRouter(prefix="/v1/chargepoints/{charge_point_id}", tags=["device st
 Reader = Annotated[Principal, Depends(require("read"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 ChargePointId = Annotated[str, Path(min_length=1, max_length=48)]
-
-
-def _time(message: Any, name: str) -> datetime | None:
-    return message.__getattribute__(name).ToDatetime(tzinfo=UTC) if message.HasField(name) else None
 
 
 class DeviceVariable(BaseModel):
@@ -91,8 +88,8 @@ def _desired(settings: Any) -> list[DesiredSetting]:
             key=s.key,
             value=s.value,
             last_result=s.last_result or None,
-            last_pushed_at=_time(s, "last_pushed_at"),
-            updated_at=_time(s, "updated_at"),
+            last_pushed_at=timestamp(s, "last_pushed_at"),
+            updated_at=timestamp(s, "updated_at"),
             pending=s.pending,
         )
         for s in settings
@@ -123,7 +120,7 @@ async def device_model(
             value=v.value if v.HasField("value") else None,
             readonly=v.readonly if v.HasField("readonly") else None,
             characteristics=orjson.loads(v.characteristics_json) if v.characteristics_json else None,
-            reported_at=_time(v, "reported_at"),
+            reported_at=timestamp(v, "reported_at"),
         )
         for v in reply.variables
     ]
@@ -153,7 +150,7 @@ async def notifications(
                 status=n.status,
                 request_id=n.request_id if n.HasField("request_id") else None,
                 payload=orjson.loads(n.payload_json or b"{}"),
-                received_at=_time(n, "received_at"),
+                received_at=timestamp(n, "received_at"),
             )
             for n in reply.notifications
         ],

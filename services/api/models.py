@@ -70,7 +70,8 @@ class Ready(BaseModel):
     checks: dict[str, str]
 
 
-def _time(message: Any, field: str) -> datetime | None:
+def timestamp(message: Any, field: str) -> datetime | None:
+    """A protobuf Timestamp field as an aware datetime; None when unset."""
     if not message.HasField(field):
         return None
     value: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
@@ -112,8 +113,8 @@ def charge_point(cp: pb.ChargePoint) -> ChargePoint:
         protocol=cp.protocol or None,
         station=station,
         boot_status=cp.boot_status or None,  # type: ignore[arg-type]  # the registry's own values
-        last_boot_at=_time(cp, "last_boot_at"),
-        last_seen_at=_time(cp, "last_seen_at"),
+        last_boot_at=timestamp(cp, "last_boot_at"),
+        last_seen_at=timestamp(cp, "last_seen_at"),
         created_at=cp.created_at.ToDatetime(tzinfo=UTC),
         connection=connection,
         connectors=[
@@ -125,7 +126,7 @@ def charge_point(cp: pb.ChargePoint) -> ChargePoint:
                 error_code=_optional(k, "error_code"),
                 info=_optional(k, "info"),
                 vendor_error_code=_optional(k, "vendor_error_code"),
-                updated_at=_time(k, "updated_at"),
+                updated_at=timestamp(k, "updated_at"),
             )
             for k in cp.connectors
         ],

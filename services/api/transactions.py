@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from chargeplane.pb.transactions.v1 import transactions_pb2 as pb
 
 from .auth import Principal, require
+from .models import timestamp
 from .problems import Problem, ProblemError
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -83,10 +84,6 @@ class MeterValuePage(BaseModel):
     next_cursor: str | None = None
 
 
-def _time(ts: Timestamp, present: bool) -> datetime | None:
-    return ts.ToDatetime(tzinfo=UTC) if present else None
-
-
 def _transaction(t: pb.Transaction) -> dict[str, Any]:
     return {
         "id": t.id,
@@ -101,8 +98,8 @@ def _transaction(t: pb.Transaction) -> dict[str, Any]:
         "meter_start": t.meter_start if t.HasField("meter_start") else None,
         "meter_stop": t.meter_stop if t.HasField("meter_stop") else None,
         "energy_wh": t.energy_wh if t.HasField("energy_wh") else None,
-        "started_at": _time(t.started_at, t.HasField("started_at")),
-        "stopped_at": _time(t.stopped_at, t.HasField("stopped_at")),
+        "started_at": timestamp(t, "started_at"),
+        "stopped_at": timestamp(t, "stopped_at"),
         "stop_reason": t.stop_reason or None,
         "state": t.state,
         "charging_state": t.charging_state or None,
