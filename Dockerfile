@@ -8,11 +8,11 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-COPY pyproject.toml setup.py README.md requirements.lock ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY chargeplane ./chargeplane
 COPY gateway ./gateway
 COPY services ./services
-COPY operator/src ./operator/src
+COPY operator ./operator
 # The lock pins every version (dev extras included); as constraints it pins the runtime subset only.
 RUN pip wheel --no-deps --wheel-dir /wheels . \
  && python -m venv /opt/chargeplane \

@@ -14,12 +14,12 @@ help:
 	@echo "make test   - run the full test suite"
 	@echo "make lint   - ruff, mypy --strict, import-linter, buf lint"
 	@echo "make proto  - regenerate gRPC code from proto/"
-	@echo "make crds   - regenerate the CRDs and plain manifests from operator/src"
+	@echo "make crds   - regenerate the CRDs and plain manifests from operator/chargeplane/operator/crds.py"
 	@echo "make bench  - run the benchmark suite (JSON + table)"
 	@echo "make lock   - re-pin requirements.lock from pyproject.toml"
 
 # Quiet on stdout (progress goes to stderr) so `make bench` prints nothing but its JSON.
-$(STAMP): requirements.lock pyproject.toml setup.py
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	@echo "setting up $(VENV) from requirements.lock" >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,8 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m chargeplane.tools.tree mypy
-	$(BIN)/python -m chargeplane.tools.tree lint-imports
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/buf lint
 	$(BIN)/python -m chargeplane.tools.protogen --check
 	$(BIN)/python -m chargeplane.operator.crdgen --check

@@ -33,7 +33,7 @@ LOADGEN_CPUS = {1}
 
 def pin(pid: int, cpus: set[int]) -> None:
     with contextlib.suppress(psutil.Error, AttributeError, OSError):
-        if len(os.sched_getaffinity(0) | cpus) > 1 or psutil.cpu_count() > 1:
+        if len(os.sched_getaffinity(0) | cpus) > 1 or (psutil.cpu_count() or 1) > 1:
             psutil.Process(pid).cpu_affinity(sorted(cpus))
 
 

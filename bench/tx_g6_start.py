@@ -30,6 +30,7 @@ async def _charger(c: Cluster, version: str, index: int, n: int, out: list[float
     cp = f"G6-{version}-{index}"
     proto = "ocpp1.6" if version == "16" else "ocpp2.0.1"
     async with websockets.connect(f"{c.ws_url}/{cp}", subprotocols=[proto]) as ws:  # type: ignore[list-item]
+        boot: dict[str, object]
         if version == "16":
             boot = {"chargePointVendor": "V", "chargePointModel": "M"}
         else:

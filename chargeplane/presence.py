@@ -160,7 +160,7 @@ class PresenceRegistry:
         return bool(released)
 
     async def lookup(self, cp_id: str) -> Owner | None:
-        raw = await self.redis.hgetall(owner_key(cp_id))  # type: ignore[misc]
+        raw = await self.redis.hgetall(owner_key(cp_id))
         return _owner(cast(dict[bytes, bytes], raw))
 
     async def lookup_many(self, cp_ids: Iterable[str]) -> dict[str, Owner]:

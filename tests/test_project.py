@@ -1,4 +1,4 @@
-"""Project-level checks: packaging of the mapped folders, layering, generated code."""
+"""Project-level checks: packaging of the namespace portions, layering, generated code."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ def test_editable_install_imports_every_component() -> None:
         [sys.executable, "-c", IMPORT_CHECK], cwd="/", check=True, capture_output=True, text=True
     ).stdout.split()
     assert [Path(p).parent.relative_to(ROOT).as_posix() for p in out] == [
-        "gateway",
-        "services",
-        "operator/src",
+        "gateway/chargeplane/gateway",
+        "services/chargeplane/services",
+        "operator/chargeplane/operator",
     ]
 
 
@@ -80,6 +80,8 @@ def test_built_wheel_imports_every_component(tmp_path: Path) -> None:
     ]:
         assert expected in names, expected
     assert not any(n.startswith(("operator/", "gateway/", "services/")) for n in names)
+    # PEP 420: no portion may carry the root package's __init__.py, or it would hide the others.
+    assert "chargeplane/__init__.py" not in names
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
@@ -98,9 +100,8 @@ def test_built_wheel_imports_every_component(tmp_path: Path) -> None:
 
 
 def test_import_layering_contracts() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "chargeplane.tools.tree", "lint-imports"], cwd=ROOT, capture_output=True, text=True
-    )
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

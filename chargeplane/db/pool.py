@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 # A statement that cannot finish in this time is a bug or an outage; fail instead of hanging.
 COMMAND_TIMEOUT = 30.0

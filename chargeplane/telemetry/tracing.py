@@ -48,7 +48,7 @@ def server_interceptors() -> list[Any]:
     return [aio_server_interceptor()] if _enabled else []  # type: ignore[no-untyped-call]
 
 
-class ConcurrencyLimit(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class ConcurrencyLimit(grpc.aio.UnaryUnaryClientInterceptor):
     """Bounds the calls in flight on one channel. grpc.aio fails calls with CANCELLED once
     well over a thousand are in flight at once (seen in a 2,000-charger boot storm); beyond
     the bound, calls wait here for their turn instead, within their own deadlines."""

@@ -103,7 +103,7 @@ async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInO
         await _until(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
         epoch = (await presence.lookup("LOST-1")).epoch  # type: ignore[union-attr]
         newer = {"gw": "gw-elsewhere", "addr": "10.0.0.9:50052", "epoch": epoch + 1, "proto": "ocpp2.0.1", "since": "0"}
-        await allinone.redis.hset(owner_key("LOST-1"), mapping=newer)  # type: ignore[misc]
+        await allinone.redis.hset(owner_key("LOST-1"), mapping=newer)
         await allinone.redis.set(epoch_key("LOST-1"), epoch + 1)
         await allinone.gateway.refresh_once()
         await allinone.gateway.refresh_once()

@@ -62,7 +62,7 @@ RESOURCES = [
 ]
 
 
-class ApiServerEmulator(kmock.KubernetesEmulator):  # type: ignore[misc]
+class ApiServerEmulator(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         for key, kind, namespaced, subresources in RESOURCES:

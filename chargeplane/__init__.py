@@ -1,3 +1,0 @@
-"""chargeplane: a Kubernetes-native CSMS for OCPP 1.6J and 2.0.1."""
-
-__version__ = "0.1.0"

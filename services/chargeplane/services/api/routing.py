@@ -1,0 +1,168 @@
+"""Route a CSMS-initiated CALL to the gateway pod that holds the charger's socket.
+
+The connection registry in Redis names the owner (pod, gRPC address, epoch). The router
+calls that pod's GatewayService.Call with the epoch as a fencing token; a pod that no
+longer holds the charger answers NOT_FOUND and the router re-resolves exactly once. A
+charger nobody holds, or whose pod is unreachable, is offline: a typed error at once,
+never a hang. Every gRPC call carries a deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from chargeplane.pb.gateway.v1 import gateway_pb2 as pb
+from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
+from chargeplane.presence import Owner, PresenceRegistry
+from chargeplane.telemetry.tracing import traced_channel
+
+log = logging.getLogger(__name__)
+
+# Time the gateway needs on top of the charger's own timeout (queueing, one hop).
+ROUTING_MARGIN = 2.0
+MAX_CHANNELS = 256
+
+
+class RoutingError(Exception):
+    """Base of the typed outcomes that are not an answer from the charger."""
+
+
+class ChargerOffline(RoutingError):
+    pass
+
+
+class RegistryUnavailable(RoutingError):
+    pass
+
+
+class ChargerTimeout(RoutingError):
+    pass
+
+
+class ChargerBusy(RoutingError):
+    pass
+
+
+class InvalidCommand(RoutingError):
+    pass
+
+
+class ChargerDisconnected(RoutingError):
+    """The charger went away after receiving the CALL: it may or may not have acted on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    owner: Owner
+    message_id: str
+    protocol: str
+    result: dict[str, Any] | None  # the CALLRESULT payload, or None on CALLERROR
+    error_code: str | None = None
+    error_description: str | None = None
+    error_details: dict[str, Any] | None = None
+
+
+class CommandRouter:
+    def __init__(self, redis: Redis) -> None:
+        self.presence = PresenceRegistry(redis)
+        # grpc.aio stubs: the generated (sync-typed) stub class, used with await.
+        self._stubs: OrderedDict[str, tuple[grpc.aio.Channel, Any]] = OrderedDict()
+        self._closing: list[grpc.aio.Channel] = []
+
+    async def owner(self, cp_id: str) -> Owner:
+        try:
+            owner = await self.presence.lookup(cp_id)
+        except RedisError as exc:
+            raise RegistryUnavailable(f"the connection registry is unavailable: {exc}") from exc
+        if owner is None or not owner.address:
+            raise ChargerOffline(f"{cp_id} is not connected")
+        return owner
+
+    async def call(self, cp_id: str, action: str, payload: dict[str, Any], timeout: float) -> Routed:
+        owner = await self.owner(cp_id)
+        try:
+            return await self._call_owner(owner, cp_id, action, payload, timeout)
+        except _Moved:
+            pass
+        # The pod no longer holds the charger: the registry may already name the new one.
+        fresh = await self.owner(cp_id)
+        if fresh.epoch == owner.epoch and fresh.address == owner.address:
+            raise ChargerOffline(f"{cp_id} is not connected (its gateway {owner.gateway} no longer holds it)")
+        try:
+            return await self._call_owner(fresh, cp_id, action, payload, timeout)
+        except _Moved:
+            raise ChargerOffline(f"{cp_id} moved while the command was routed; it is not reachable now") from None
+
+    async def _call_owner(
+        self, owner: Owner, cp_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> Routed:
+        request = pb.CallRequest(
+            charge_point_id=cp_id,
+            epoch=owner.epoch,
+            action=action,
+            payload_json=orjson.dumps(payload),
+            timeout_seconds=timeout,
+        )
+        try:
+            reply = await self._stub(owner.address).Call(request, timeout=timeout + ROUTING_MARGIN)
+        except grpc.aio.AioRpcError as exc:
+            code, detail = exc.code(), exc.details() or ""
+            if code == grpc.StatusCode.NOT_FOUND:
+                raise _Moved from None
+            if code == grpc.StatusCode.UNAVAILABLE:
+                # A dead pod whose registry entry has not lapsed yet.
+                raise _Moved from None
+            if code == grpc.StatusCode.ABORTED:
+                raise ChargerDisconnected(
+                    f"{cp_id} disconnected after receiving {action} and before answering; it was not resent"
+                ) from None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise ChargerTimeout(f"{cp_id} did not answer {action} within {timeout:g}s") from None
+            if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                raise ChargerBusy(detail) from None
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise InvalidCommand(detail) from None
+            raise
+        if reply.WhichOneof("outcome") == "error":
+            return Routed(
+                owner,
+                reply.message_id,
+                reply.protocol,
+                None,
+                reply.error.code,
+                reply.error.description,
+                orjson.loads(reply.error.details_json or b"{}"),
+            )
+        return Routed(owner, reply.message_id, reply.protocol, orjson.loads(reply.result_json or b"{}"))
+
+    def _stub(self, address: str) -> Any:
+        entry = self._stubs.get(address)
+        if entry is not None:
+            self._stubs.move_to_end(address)
+            return entry[1]
+        channel = traced_channel(address)
+        stub = GatewayServiceStub(channel)
+        self._stubs[address] = (channel, stub)
+        if len(self._stubs) > MAX_CHANNELS:  # pods come and go: keep the cache bounded
+            _, (old, _) = self._stubs.popitem(last=False)
+            self._closing.append(old)
+        return stub
+
+    async def close(self) -> None:
+        for channel, _ in self._stubs.values():
+            await channel.close()
+        for channel in self._closing:
+            await channel.close()
+        self._stubs.clear()
+
+
+class _Moved(Exception):
+    """The addressed pod does not hold the charger (anymore)."""
