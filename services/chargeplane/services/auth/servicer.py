@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -34,7 +33,8 @@ from chargeplane.domain.auth import (
 )
 from chargeplane.pb.auth.v1 import auth_pb2 as pb
 from chargeplane.pb.auth.v1 import auth_pb2_grpc as pb_grpc
-from chargeplane.rpc_errors import InvalidArgument, NotFound, translate_errors
+from chargeplane.rpc.errors import InvalidArgument, NotFound, translate_errors
+from chargeplane.rpc.timestamps import optional_datetime, to_timestamp
 
 from .repository import AuthRepository, decode, encode
 
@@ -68,20 +68,12 @@ PB_STATUS = {v: k for k, v in STATUS_PB.items()}
 _TYPES = {t.value: t for t in IdTokenType}
 
 
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def token_pb(t: Token) -> pb.Token:
     return pb.Token(
         id_token=t.id_token,
         type=t.type.value,
         status=STATUS_PB[t.status],
-        expiry=_ts(t.expiry),
+        expiry=to_timestamp(t.expiry),
         group_id=t.group_id or "",
         sites=list(t.sites),
         charge_points=list(t.charge_points),
@@ -100,7 +92,7 @@ def token_of(msg: pb.Token) -> Token:
             id_token=msg.id_token,
             type=_TYPES[msg.type] if msg.type else IdTokenType.CENTRAL,
             status=status,
-            expiry=msg.expiry.ToDatetime(tzinfo=UTC) if msg.HasField("expiry") else None,
+            expiry=optional_datetime(msg, "expiry"),
             group_id=msg.group_id or None,
             sites=tuple(msg.sites),
             charge_points=tuple(msg.charge_points),
@@ -111,9 +103,9 @@ def token_of(msg: pb.Token) -> Token:
 def decision_pb(d: AuthDecision, cache_expiry: datetime | None, hit: bool = False) -> pb.AuthorizeResponse:
     return pb.AuthorizeResponse(
         status=STATUS_PB[d.status],
-        expiry=_ts(d.expiry),
+        expiry=to_timestamp(d.expiry),
         group_id=d.group_id or "",
-        cache_expiry=_ts(cache_expiry),
+        cache_expiry=to_timestamp(cache_expiry),
         cache_hit=hit,
     )
 
@@ -131,7 +123,7 @@ def _entry_of(msg: pb.LocalListEntry) -> ListEntry:
     if msg.HasField("info"):
         info = AuthDecision(
             PB_STATUS.get(msg.info.status, AuthorizationStatus.INVALID),
-            msg.info.expiry.ToDatetime(tzinfo=UTC) if msg.info.HasField("expiry") else None,
+            optional_datetime(msg.info, "expiry"),
             msg.info.group_id or None,
         )
     return ListEntry(msg.id_token, _TYPES[msg.type], info)

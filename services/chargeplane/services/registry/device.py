@@ -22,7 +22,7 @@ from chargeplane.domain.device import (
     UnknownKey,
     variable_of,
 )
-from chargeplane.rpc_errors import NotFound
+from chargeplane.rpc.errors import NotFound
 
 _FINAL = sorted(FINAL_PUSH_RESULTS)
 

@@ -11,7 +11,8 @@ from typing import Any
 from chargeplane.domain.chargepoints import Protocol
 from chargeplane.domain.device import DesiredSetting, DeviceVariable, Notification, check_key
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.rpc_errors import InvalidArgument, NotFound, translate_errors
+from chargeplane.rpc.errors import InvalidArgument, NotFound, translate_errors
+from chargeplane.rpc.timestamps import to_timestamp
 
 from . import messages
 from .device import DeviceRepository
@@ -87,16 +88,16 @@ def device_variable_message(v: DeviceVariable, reported_at: Any = None) -> pb.De
     if v.connector_id >= 0:
         message.connector_id = v.connector_id
     if reported_at is not None:
-        message.reported_at.CopyFrom(messages.timestamp(reported_at))
+        message.reported_at.CopyFrom(to_timestamp(reported_at))
     return message
 
 
 def desired_message(s: DesiredSetting, pending: bool) -> pb.DesiredSetting:
     message = pb.DesiredSetting(key=s.key, value=s.value, last_result=s.last_result or "", pending=pending)
     if s.last_pushed_at is not None:
-        message.last_pushed_at.CopyFrom(messages.timestamp(s.last_pushed_at))
+        message.last_pushed_at.CopyFrom(to_timestamp(s.last_pushed_at))
     if s.updated_at is not None:
-        message.updated_at.CopyFrom(messages.timestamp(s.updated_at))
+        message.updated_at.CopyFrom(to_timestamp(s.updated_at))
     return message
 
 
@@ -163,7 +164,7 @@ class DeviceRpcs:
                 payload_json=json.dumps(n.payload).encode(),
             )
             if n.received_at is not None:
-                item.received_at.CopyFrom(messages.timestamp(n.received_at))
+                item.received_at.CopyFrom(to_timestamp(n.received_at))
         if len(found) > size and page:
             out.next_page_token = base64.urlsafe_b64encode(f"n1:{page[-1].id}".encode()).decode().rstrip("=")
         return out

@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargeplane.domain.chargepoints import (
     Activity,
@@ -23,7 +21,8 @@ from chargeplane.domain.chargepoints import (
 )
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.presence import Owner
-from chargeplane.rpc_errors import InvalidArgument
+from chargeplane.rpc.errors import InvalidArgument
+from chargeplane.rpc.timestamps import optional_datetime, to_timestamp
 
 MAX_ID_LENGTH = 48  # OCPP 2.0.1 identity limit; 1.6 uses 20-25 in practice
 MAX_SITE_LENGTH = 63
@@ -118,13 +117,11 @@ def decode_page_token(token: str) -> str | None:
 
 
 def _timestamp(message: Any, field: str, default: datetime) -> datetime:
-    if not message.HasField(field):
-        return default
-    ts: Timestamp = getattr(message, field)
     try:
-        return ts.ToDatetime(tzinfo=UTC)
+        value = optional_datetime(message, field)
     except (ValueError, OverflowError):
         raise InvalidArgument(f"{field} is out of range") from None
+    return default if value is None else value
 
 
 # -- requests -----------------------------------------------------------------------------
@@ -187,16 +184,10 @@ def activities(request: pb.RecordActivityRequest, now: datetime) -> list[Activit
 # -- responses ----------------------------------------------------------------------------
 
 
-def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def boot_response(decision: BootDecision) -> pb.BootResponse:
     return pb.BootResponse(
         status=_STATUSES[decision.status],
-        current_time=timestamp(decision.current_time),
+        current_time=to_timestamp(decision.current_time),
         interval=decision.interval,
     )
 
@@ -208,7 +199,7 @@ def charge_point(cp: ChargePoint, owner: Owner | None) -> pb.ChargePoint:
         registered=cp.registered,
         protocol=cp.protocol or "",
         boot_status=cp.boot_status or "",
-        created_at=timestamp(cp.created_at),
+        created_at=to_timestamp(cp.created_at),
     )
     if cp.station is not None:
         s = cp.station
@@ -225,9 +216,9 @@ def charge_point(cp: ChargePoint, owner: Owner | None) -> pb.ChargePoint:
             )
         )
     if cp.last_boot_at is not None:
-        message.last_boot_at.CopyFrom(timestamp(cp.last_boot_at))
+        message.last_boot_at.CopyFrom(to_timestamp(cp.last_boot_at))
     if cp.last_seen_at is not None:
-        message.last_seen_at.CopyFrom(timestamp(cp.last_seen_at))
+        message.last_seen_at.CopyFrom(to_timestamp(cp.last_seen_at))
     for c in cp.connectors:
         state = message.connectors.add(
             evse_id=c.evse_id,
@@ -239,7 +230,7 @@ def charge_point(cp: ChargePoint, owner: Owner | None) -> pb.ChargePoint:
             vendor_error_code=c.vendor_error_code,
         )
         if c.updated_at is not None:
-            state.updated_at.CopyFrom(timestamp(c.updated_at))
+            state.updated_at.CopyFrom(to_timestamp(c.updated_at))
     if owner is not None:
         message.connection.CopyFrom(
             pb.Connection(
@@ -247,7 +238,7 @@ def charge_point(cp: ChargePoint, owner: Owner | None) -> pb.ChargePoint:
                 address=owner.address,
                 epoch=owner.epoch,
                 protocol=owner.protocol,
-                connected_since=timestamp(owner.connected_since),
+                connected_since=to_timestamp(owner.connected_since),
             )
         )
     return message

@@ -1,4 +1,9 @@
-"""Client-facing errors and their gRPC status codes; storage failures never leak SQL."""
+"""gRPC error translation, in one place.
+
+Servers: our exceptions become gRPC statuses with a clear message (`translate_errors`),
+and storage failures never leak SQL. Clients: a gRPC status becomes the HTTP status a
+REST caller sees (`http_status`).
+"""
 
 from __future__ import annotations
 
@@ -70,3 +75,23 @@ def translate_errors(
             await _abort(context, grpc.StatusCode.INTERNAL, "internal error")
 
     return rpc
+
+
+# What a REST caller sees when a service answered with this status. UNAVAILABLE and
+# DEADLINE_EXCEEDED are 503 (retry later); a status not listed here is a 502.
+_HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 503,
+}
+
+
+def http_status(code: grpc.StatusCode) -> int:
+    """The HTTP status for a service's gRPC status code (502 for an unexpected one)."""
+    return _HTTP_STATUS.get(code, 502)
