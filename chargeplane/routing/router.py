@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import orjson
@@ -21,42 +21,25 @@ from redis.exceptions import RedisError
 
 from chargeplane.pb.gateway.v1 import gateway_pb2 as pb
 from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
-from chargeplane.presence import Owner, PresenceRegistry
+from chargeplane.routing.errors import (
+    ChargerBusy,
+    ChargerDisconnected,
+    ChargerOffline,
+    ChargerTimeout,
+    InvalidCommand,
+    RegistryUnavailable,
+)
+from chargeplane.routing.presence import Owner, PresenceRegistry
 from chargeplane.telemetry.tracing import traced_channel
+
+if TYPE_CHECKING:  # mypy-protobuf declares the grpc.aio stub type in the .pyi only
+    from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceAsyncStub
 
 log = logging.getLogger(__name__)
 
 # Time the gateway needs on top of the charger's own timeout (queueing, one hop).
 ROUTING_MARGIN = 2.0
 MAX_CHANNELS = 256
-
-
-class RoutingError(Exception):
-    """Base of the typed outcomes that are not an answer from the charger."""
-
-
-class ChargerOffline(RoutingError):
-    pass
-
-
-class RegistryUnavailable(RoutingError):
-    pass
-
-
-class ChargerTimeout(RoutingError):
-    pass
-
-
-class ChargerBusy(RoutingError):
-    pass
-
-
-class InvalidCommand(RoutingError):
-    pass
-
-
-class ChargerDisconnected(RoutingError):
-    """The charger went away after receiving the CALL: it may or may not have acted on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +53,18 @@ class Routed:
     error_details: dict[str, Any] | None = None
 
 
+class _Moved(Exception):
+    """The addressed pod does not hold the charger (anymore), or is gone."""
+
+
 class CommandRouter:
     def __init__(self, redis: Redis) -> None:
         self.presence = PresenceRegistry(redis)
-        # grpc.aio stubs: the generated (sync-typed) stub class, used with await.
-        self._stubs: OrderedDict[str, tuple[grpc.aio.Channel, Any]] = OrderedDict()
+        self._stubs: OrderedDict[str, tuple[grpc.aio.Channel, GatewayServiceAsyncStub]] = OrderedDict()
         self._closing: list[grpc.aio.Channel] = []
 
     async def owner(self, cp_id: str) -> Owner:
+        """The gateway holding `cp_id` now (ChargerOffline / RegistryUnavailable otherwise)."""
         try:
             owner = await self.presence.lookup(cp_id)
         except RedisError as exc:
@@ -114,23 +101,7 @@ class CommandRouter:
         try:
             reply = await self._stub(owner.address).Call(request, timeout=timeout + ROUTING_MARGIN)
         except grpc.aio.AioRpcError as exc:
-            code, detail = exc.code(), exc.details() or ""
-            if code == grpc.StatusCode.NOT_FOUND:
-                raise _Moved from None
-            if code == grpc.StatusCode.UNAVAILABLE:
-                # A dead pod whose registry entry has not lapsed yet.
-                raise _Moved from None
-            if code == grpc.StatusCode.ABORTED:
-                raise ChargerDisconnected(
-                    f"{cp_id} disconnected after receiving {action} and before answering; it was not resent"
-                ) from None
-            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise ChargerTimeout(f"{cp_id} did not answer {action} within {timeout:g}s") from None
-            if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-                raise ChargerBusy(detail) from None
-            if code == grpc.StatusCode.INVALID_ARGUMENT:
-                raise InvalidCommand(detail) from None
-            raise
+            raise _routing_error(exc, cp_id, action, timeout) from None
         if reply.WhichOneof("outcome") == "error":
             return Routed(
                 owner,
@@ -143,7 +114,7 @@ class CommandRouter:
             )
         return Routed(owner, reply.message_id, reply.protocol, orjson.loads(reply.result_json or b"{}"))
 
-    def _stub(self, address: str) -> Any:
+    def _stub(self, address: str) -> GatewayServiceAsyncStub:
         entry = self._stubs.get(address)
         if entry is not None:
             self._stubs.move_to_end(address)
@@ -162,7 +133,26 @@ class CommandRouter:
         for channel in self._closing:
             await channel.close()
         self._stubs.clear()
+        self._closing.clear()
 
 
-class _Moved(Exception):
-    """The addressed pod does not hold the charger (anymore)."""
+# The gateway's answer when it did not deliver a CALLRESULT/CALLERROR (rpc_service.py).
+_NOT_HELD = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE)  # moved, or a dead pod not yet lapsed
+
+
+def _routing_error(exc: grpc.aio.AioRpcError, cp_id: str, action: str, timeout: float) -> Exception:
+    """The typed outcome for a gateway's gRPC status (the RpcError itself if unexpected)."""
+    code, detail = exc.code(), exc.details() or ""
+    if code in _NOT_HELD:
+        return _Moved()
+    if code == grpc.StatusCode.ABORTED:
+        return ChargerDisconnected(
+            f"{cp_id} disconnected after receiving {action} and before answering; it was not resent"
+        )
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return ChargerTimeout(f"{cp_id} did not answer {action} within {timeout:g}s")
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return ChargerBusy(detail)
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidCommand(detail)
+    return exc

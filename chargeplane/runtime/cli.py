@@ -164,7 +164,7 @@ def serve(component: str) -> None:
                     auth=await c.open_channel(stack, settings.auth_target()),
                     transactions=await c.open_channel(stack, settings.transactions_target()),
                 )
-                await c.add_gateway_service(grpc_srv, gateway)
+                c.add_gateway_service(grpc_srv, gateway)
                 await c.start_grpc(stack, grpc_srv)
                 await c.start_gateway(stack, gateway)
                 log.info("gateway serving OCPP on %s:%d, gRPC on %d", settings.gateway_host, gateway.port, port)
@@ -173,7 +173,7 @@ def serve(component: str) -> None:
                 registry = await c.open_channel(stack, settings.registry_target())
                 api = await c.build_api(stack, settings, pool, registry, c.open_redis(stack, settings))
                 grpc_srv = c.grpc_server(settings, settings.api_grpc_port)
-                await c.add_operator_service(grpc_srv, api)
+                c.add_operator_service(grpc_srv, api)
                 await c.start_grpc(stack, grpc_srv)
                 port = await c.serve_rest(stack, settings, api)
                 log.info("api serving REST on %s:%d, gRPC on %d", settings.api_host, port, grpc_srv.port)

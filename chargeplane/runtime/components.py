@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import grpc
 import uvicorn
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from redis.asyncio import Redis
 
 from chargeplane.config import Settings
-from chargeplane.telemetry.tracing import server_interceptors, traced_channel
+from chargeplane.rpc.server import GrpcServer, mark_serving
+from chargeplane.rpc.server import grpc_server as _bind_grpc_server
+from chargeplane.telemetry.tracing import traced_channel
 
 if TYPE_CHECKING:
     from chargeplane.gateway.server import GatewayServer
@@ -45,22 +46,9 @@ def open_redis(stack: contextlib.AsyncExitStack, settings: Settings) -> Redis:
     return redis
 
 
-@dataclass
-class GrpcServer:
-    """A bound gRPC server (servicers are added before start) with its one health service."""
-
-    server: grpc.aio.Server
-    port: int
-    health_servicer: health.aio.HealthServicer
-
-
 def grpc_server(settings: Settings, port: int) -> GrpcServer:
-    server = grpc.aio.server(interceptors=server_interceptors())
-    bound = server.add_insecure_port(f"{settings.grpc_host}:{port}")
-    # One grpc.health.v1 servicer per server: a second registration would replace the first.
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    return GrpcServer(server, bound, health_servicer)
+    """A gRPC server on the services' host, with its one grpc.health.v1 service."""
+    return _bind_grpc_server(settings.grpc_host, port)
 
 
 async def start_grpc(stack: contextlib.AsyncExitStack, grpc_srv: GrpcServer) -> None:
@@ -131,11 +119,11 @@ def build_gateway(
     return GatewayServer(settings, backend, redis, build_dispatchers(backend, tx))
 
 
-async def add_gateway_service(grpc_srv: GrpcServer, gateway: GatewayServer) -> None:
+def add_gateway_service(grpc_srv: GrpcServer, gateway: GatewayServer) -> None:
     from chargeplane.gateway.rpc_service import SERVICE_NAME, add_to_server
 
     add_to_server(grpc_srv.server, gateway)
-    await grpc_srv.health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    mark_serving(grpc_srv.server, SERVICE_NAME, grpc_srv.health_servicer)
 
 
 async def start_gateway(stack: contextlib.AsyncExitStack, gateway: GatewayServer) -> None:
@@ -178,12 +166,12 @@ async def build_api(
     redis: Redis,
 ) -> Api:
     from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
-    from chargeplane.services.api import create_app, ensure_bootstrap_token
-    from chargeplane.services.api.auth import TokenVerifier
+    from chargeplane.routing import CommandRouter
+    from chargeplane.services.api.api_tokens import TokenVerifier, ensure_bootstrap_token
     from chargeplane.services.api.command_service import CommandService
     from chargeplane.services.api.command_store import CommandStore
-    from chargeplane.services.api.grpc_api import OperatorServicer
-    from chargeplane.services.api.routing import CommandRouter
+    from chargeplane.services.api.grpc import OperatorServicer
+    from chargeplane.services.api.rest import create_app
 
     token = await ensure_bootstrap_token(pool, settings)
     router = CommandRouter(redis)
@@ -202,11 +190,11 @@ async def build_api(
     return Api(app, operator, token)
 
 
-async def add_operator_service(grpc_srv: GrpcServer, api: Api) -> None:
-    from chargeplane.services.api.grpc_api import SERVICE_NAME, add_to_server
+def add_operator_service(grpc_srv: GrpcServer, api: Api) -> None:
+    from chargeplane.services.api.grpc import SERVICE_NAME, add_to_server
 
     add_to_server(grpc_srv.server, api.operator)
-    await grpc_srv.health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    mark_serving(grpc_srv.server, SERVICE_NAME, grpc_srv.health_servicer)
 
 
 async def serve_rest(stack: contextlib.AsyncExitStack, settings: Settings, api: Api) -> int:
@@ -264,9 +252,9 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
         auth = await open_channel(stack, settings.auth_address or own)
         transactions = await open_channel(stack, settings.transactions_address or own)
         gateway = build_gateway(settings, redis, registry, auth=auth, transactions=transactions)
-        await add_gateway_service(grpc_srv, gateway)
+        add_gateway_service(grpc_srv, gateway)
         api = await build_api(stack, settings, pool, registry, redis)
-        await add_operator_service(grpc_srv, api)
+        add_operator_service(grpc_srv, api)
         await start_grpc(stack, grpc_srv)
         await start_gateway(stack, gateway)
         api_port = await serve_rest(stack, settings, api)

@@ -40,7 +40,7 @@ def token() -> None:
 @_DB
 def create(name: str, scopes: str, postgres_url: str) -> None:
     """Create a token and print it (it is stored hashed: this is the only time it is shown)."""
-    from chargeplane.services.api.tokens import create_token
+    from chargeplane.services.api.api_tokens import create_token
 
     try:
         secret, info = _with_pool(postgres_url, lambda pool: create_token(pool, name, scopes.split(",")))
@@ -54,7 +54,7 @@ def create(name: str, scopes: str, postgres_url: str) -> None:
 @_DB
 def list_(postgres_url: str) -> None:
     """List tokens (never their secrets)."""
-    from chargeplane.services.api.tokens import list_tokens
+    from chargeplane.services.api.api_tokens import list_tokens
 
     for info in _with_pool(postgres_url, list_tokens):
         state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
@@ -66,7 +66,7 @@ def list_(postgres_url: str) -> None:
 @_DB
 def revoke(token_id: str, postgres_url: str) -> None:
     """Revoke a token by id (API processes stop accepting it within 30 s)."""
-    from chargeplane.services.api.tokens import revoke_token
+    from chargeplane.services.api.api_tokens import revoke_token
 
     if not _with_pool(postgres_url, lambda pool: revoke_token(pool, token_id)):
         raise click.ClickException(f"no active token {token_id}")

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from redis.asyncio import Redis
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.presence import PresenceRegistry
+from chargeplane.routing.presence import PresenceRegistry
 
 from .conftest import Api
 from .problems import assert_problem

@@ -11,7 +11,7 @@ import pytest
 
 from chargeplane.pb.gateway.v1 import gateway_pb2 as pb
 from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
-from chargeplane.presence import PresenceRegistry
+from chargeplane.routing.presence import PresenceRegistry
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, raw_charger
 

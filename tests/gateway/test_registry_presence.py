@@ -16,7 +16,7 @@ from chargeplane.config import Settings
 from chargeplane.embedded import EmbeddedRedis
 from chargeplane.gateway.backend import GrpcBackend
 from chargeplane.gateway.server import GatewayServer
-from chargeplane.presence import PresenceRegistry, epoch_key, owner_key
+from chargeplane.routing.presence import PresenceRegistry, epoch_key, owner_key
 from chargeplane.runtime.components import AllInOne, all_in_one
 from tests.chargers import raw_charger
 

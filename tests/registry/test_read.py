@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
-from chargeplane.presence import PresenceRegistry
+from chargeplane.routing.presence import PresenceRegistry
 
 from .helpers import boot
 

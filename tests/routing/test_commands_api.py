@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from chargeplane.presence import PresenceRegistry
+from chargeplane.routing.presence import PresenceRegistry
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, raw_charger
 from tests.routing.conftest import make_token

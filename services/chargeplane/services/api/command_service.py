@@ -16,9 +16,7 @@ from chargeplane.domain.chargepoints import Protocol
 from chargeplane.domain.commands import COMMANDS, UnsupportedCommand, from_ocpp, reported_variables, to_ocpp
 from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
 from chargeplane.registry_messages import device_variables
-
-from .command_store import CommandRecord, CommandStore
-from .routing import (
+from chargeplane.routing import (
     ChargerBusy,
     ChargerDisconnected,
     ChargerOffline,
@@ -28,6 +26,8 @@ from .routing import (
     RegistryUnavailable,
     RoutingError,
 )
+
+from .command_store import CommandRecord, CommandStore
 
 log = logging.getLogger(__name__)
 

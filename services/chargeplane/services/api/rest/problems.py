@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chargeplane.rpc.errors import http_status
+
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
@@ -91,16 +93,6 @@ _UNAVAILABLE = (
     asyncpg.exceptions.OperatorInterventionError,
 )
 
-_GRPC_TO_HTTP = {
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.ALREADY_EXISTS: 409,
-    grpc.StatusCode.FAILED_PRECONDITION: 409,
-    grpc.StatusCode.ABORTED: 409,
-    grpc.StatusCode.PERMISSION_DENIED: 403,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-}
-
 
 def install(app: FastAPI) -> None:
     """Route every error through problem_response."""
@@ -124,11 +116,11 @@ def install(app: FastAPI) -> None:
     async def on_grpc(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, grpc.aio.AioRpcError)
         code = exc.code()
-        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        status = http_status(code)
+        if status == 503:
             log.warning("registry call failed: %s %s", code.name, exc.details())
             return _unavailable(request, "registry")
-        status = _GRPC_TO_HTTP.get(code)
-        if status is None:
+        if status == 502:
             log.error("registry call failed: %s %s", code.name, exc.details())
             return problem_response(request, 502, "the registry could not answer this request")
         return problem_response(request, status, exc.details())

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
+from chargeplane.rpc.timestamps import optional_datetime
 
-from .auth import Principal, require
-from .models import timestamp
+from ..api_tokens import Principal
 from .problems import Problem
+from .security import require
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "Malformed request."},
@@ -88,8 +89,8 @@ def _desired(settings: Any) -> list[DesiredSetting]:
             key=s.key,
             value=s.value,
             last_result=s.last_result or None,
-            last_pushed_at=timestamp(s, "last_pushed_at"),
-            updated_at=timestamp(s, "updated_at"),
+            last_pushed_at=optional_datetime(s, "last_pushed_at"),
+            updated_at=optional_datetime(s, "updated_at"),
             pending=s.pending,
         )
         for s in settings
@@ -120,7 +121,7 @@ async def device_model(
             value=v.value if v.HasField("value") else None,
             readonly=v.readonly if v.HasField("readonly") else None,
             characteristics=orjson.loads(v.characteristics_json) if v.characteristics_json else None,
-            reported_at=timestamp(v, "reported_at"),
+            reported_at=optional_datetime(v, "reported_at"),
         )
         for v in reply.variables
     ]
@@ -150,7 +151,7 @@ async def notifications(
                 status=n.status,
                 request_id=n.request_id if n.HasField("request_id") else None,
                 payload=orjson.loads(n.payload_json or b"{}"),
-                received_at=timestamp(n, "received_at"),
+                received_at=optional_datetime(n, "received_at"),
             )
             for n in reply.notifications
         ],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
+from chargeplane.rpc.timestamps import optional_datetime, to_datetime
 
 Availability = Literal["Available", "Occupied", "Reserved", "Unavailable", "Faulted"]
 
@@ -70,14 +71,6 @@ class Ready(BaseModel):
     checks: dict[str, str]
 
 
-def timestamp(message: Any, field: str) -> datetime | None:
-    """A protobuf Timestamp field as an aware datetime; None when unset."""
-    if not message.HasField(field):
-        return None
-    value: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
-    return value
-
-
 def _optional(message: Any, field: str) -> str | None:
     return getattr(message, field) if message.HasField(field) else None
 
@@ -104,7 +97,7 @@ def charge_point(cp: pb.ChargePoint) -> ChargePoint:
             address=c.address,
             epoch=c.epoch,
             protocol=c.protocol,
-            connected_since=c.connected_since.ToDatetime(tzinfo=UTC),
+            connected_since=to_datetime(c.connected_since),
         )
     return ChargePoint(
         id=cp.id,
@@ -113,9 +106,9 @@ def charge_point(cp: pb.ChargePoint) -> ChargePoint:
         protocol=cp.protocol or None,
         station=station,
         boot_status=cp.boot_status or None,  # type: ignore[arg-type]  # the registry's own values
-        last_boot_at=timestamp(cp, "last_boot_at"),
-        last_seen_at=timestamp(cp, "last_seen_at"),
-        created_at=cp.created_at.ToDatetime(tzinfo=UTC),
+        last_boot_at=optional_datetime(cp, "last_boot_at"),
+        last_seen_at=optional_datetime(cp, "last_seen_at"),
+        created_at=to_datetime(cp.created_at),
         connection=connection,
         connectors=[
             Connector(
@@ -126,7 +119,7 @@ def charge_point(cp: pb.ChargePoint) -> ChargePoint:
                 error_code=_optional(k, "error_code"),
                 info=_optional(k, "info"),
                 vendor_error_code=_optional(k, "vendor_error_code"),
-                updated_at=timestamp(k, "updated_at"),
+                updated_at=optional_datetime(k, "updated_at"),
             )
             for k in cp.connectors
         ],

@@ -12,16 +12,11 @@ from typing import Any
 
 import grpc
 import orjson
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargeplane.pb.api.v1 import api_pb2 as pb
 from chargeplane.pb.api.v1.api_pb2_grpc import OperatorServiceServicer, add_OperatorServiceServicer_to_server
 from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
-
-from .auth import Principal, TokenVerifier
-from .command_service import MAX_TIMEOUT, CommandFailed, CommandService
-from .command_store import CommandRecord
-from .routing import (
+from chargeplane.routing import (
     ChargerBusy,
     ChargerDisconnected,
     ChargerOffline,
@@ -29,6 +24,11 @@ from .routing import (
     InvalidCommand,
     RegistryUnavailable,
 )
+from chargeplane.rpc.timestamps import to_timestamp
+
+from ..api_tokens import Principal, TokenVerifier
+from ..command_service import MAX_TIMEOUT, CommandFailed, CommandService
+from ..command_store import CommandRecord
 
 Context = grpc.aio.ServicerContext[Any, Any]
 SERVICE_NAME = "chargeplane.api.v1.OperatorService"
@@ -41,14 +41,6 @@ _FAILURE_CODE = {
     RegistryUnavailable: grpc.StatusCode.UNAVAILABLE,
     ChargerDisconnected: grpc.StatusCode.ABORTED,
 }
-
-
-def _ts(value: Any) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def command_message(record: CommandRecord, outcome: dict[str, Any] | None = None) -> pb.Command:
@@ -67,8 +59,8 @@ def command_message(record: CommandRecord, outcome: dict[str, Any] | None = None
         error_code=record.error_code or "",
         error_description=record.error_description or "",
         error_details_json=b"" if record.error_details is None else orjson.dumps(record.error_details),
-        created_at=_ts(record.created_at),
-        completed_at=_ts(record.completed_at),
+        created_at=to_timestamp(record.created_at),
+        completed_at=to_timestamp(record.completed_at),
     )
     if outcome is not None:
         message.outcome_json = orjson.dumps(outcome)

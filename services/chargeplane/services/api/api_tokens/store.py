@@ -1,4 +1,5 @@
-"""API tokens: created by an operator (`chargeplane token create`), stored hashed, revocable."""
+"""API tokens in the database: created by an operator (`chargeplane token create`), stored
+hashed, listed and revoked."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
-from .auth import SCOPES, token_hash
+from .verifier import SCOPES, token_hash
 
 TOKEN_PREFIX = "cpk_"
 
@@ -24,6 +25,7 @@ class TokenInfo:
 
 
 def new_token() -> str:
+    """A fresh random token; only its hash is ever stored."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 

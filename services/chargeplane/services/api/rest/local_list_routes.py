@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 from chargeplane.pb.auth.v1 import auth_pb2 as auth_pb
 from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
 
-from .auth import Principal, require
-from .command_service import CommandFailed
-from .commands import Command, command_model, failure_problem, service
+from ..api_tokens import Principal
+from ..command_service import CommandFailed
+from .command_routes import Command, command_model, failure_problem, service
 from .problems import Problem
+from .security import require
 
 router = APIRouter(
     prefix="/v1/chargepoints/{charge_point_id}",

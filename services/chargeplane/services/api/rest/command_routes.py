@@ -9,11 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from .auth import Principal, require
-from .command_service import MAX_TIMEOUT, CommandFailed, CommandService, UnknownCommand
-from .command_store import CommandRecord
-from .problems import Problem, ProblemError
-from .routing import (
+from chargeplane.routing import (
     ChargerBusy,
     ChargerDisconnected,
     ChargerOffline,
@@ -21,6 +17,12 @@ from .routing import (
     InvalidCommand,
     RegistryUnavailable,
 )
+
+from ..api_tokens import Principal
+from ..command_service import MAX_TIMEOUT, CommandFailed, CommandService, UnknownCommand
+from ..command_store import CommandRecord
+from .problems import Problem, ProblemError
+from .security import require
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or invalid bearer token."},

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import grpc
 from fastapi import APIRouter, Depends, Path, Query, Request
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field
 
 from chargeplane.pb.transactions.v1 import transactions_pb2 as pb
+from chargeplane.rpc.timestamps import Timestamp, optional_datetime, to_datetime, to_timestamp
 
-from .auth import Principal, require
-from .models import timestamp
+from ..api_tokens import Principal
 from .problems import Problem, ProblemError
+from .security import require
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "Malformed request."},
@@ -98,8 +98,8 @@ def _transaction(t: pb.Transaction) -> dict[str, Any]:
         "meter_start": t.meter_start if t.HasField("meter_start") else None,
         "meter_stop": t.meter_stop if t.HasField("meter_stop") else None,
         "energy_wh": t.energy_wh if t.HasField("energy_wh") else None,
-        "started_at": timestamp(t, "started_at"),
-        "stopped_at": timestamp(t, "stopped_at"),
+        "started_at": optional_datetime(t, "started_at"),
+        "stopped_at": optional_datetime(t, "stopped_at"),
         "stop_reason": t.stop_reason or None,
         "state": t.state,
         "charging_state": t.charging_state or None,
@@ -110,7 +110,7 @@ def _transaction(t: pb.Transaction) -> dict[str, Any]:
 
 def _meter_value(m: pb.MeterValue) -> MeterValue:
     return MeterValue(
-        timestamp=m.timestamp.ToDatetime(tzinfo=UTC),
+        timestamp=to_datetime(m.timestamp),
         charge_point_id=m.charge_point_id,
         evse_id=m.evse_id if m.HasField("evse_id") else None,
         connector_id=m.connector_id if m.HasField("connector_id") else None,
@@ -133,9 +133,7 @@ def _ts(value: datetime | None) -> Timestamp | None:
         return None
     if value.tzinfo is None:
         raise ProblemError(400, "times must carry a UTC offset (e.g. 2026-11-23T10:00:00Z)")
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
+    return to_timestamp(value)
 
 
 def _stub(request: Request) -> tuple[Any, float]:

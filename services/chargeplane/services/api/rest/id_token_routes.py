@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field, ValidationError
 
 from chargeplane.pb.auth.v1 import auth_pb2 as pb
+from chargeplane.rpc.timestamps import optional_datetime, to_timestamp
 
-from .auth import Principal, require
+from ..api_tokens import Principal
 from .problems import Problem, ProblemError
+from .security import require
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "Malformed request."},
@@ -76,17 +77,13 @@ class ImportResult(BaseModel):
 
 
 def _to_pb(t: Token) -> pb.Token:
-    expiry = None
-    if t.expiry is not None:
-        if t.expiry.tzinfo is None:
-            raise ValueError("expiry must carry a UTC offset")
-        expiry = Timestamp()
-        expiry.FromDatetime(t.expiry)
+    if t.expiry is not None and t.expiry.tzinfo is None:
+        raise ValueError("expiry must carry a UTC offset")
     return pb.Token(
         id_token=t.id_token,
         type=t.type,
         status=_STATUS[t.status],
-        expiry=expiry,
+        expiry=to_timestamp(t.expiry),
         group_id=t.group_id or "",
         sites=t.sites,
         charge_points=t.charge_points,
@@ -98,7 +95,7 @@ def _from_pb(t: pb.Token) -> Token:
         id_token=t.id_token,
         type=t.type,  # type: ignore[arg-type]
         status=_STATUS_NAME.get(t.status, "Invalid"),  # type: ignore[arg-type]
-        expiry=t.expiry.ToDatetime(tzinfo=UTC) if t.HasField("expiry") else None,
+        expiry=optional_datetime(t, "expiry"),
         group_id=t.group_id or None,
         sites=list(t.sites),
         charge_points=list(t.charge_points),

@@ -13,12 +13,12 @@ import asyncpg
 
 from chargeplane.config import Settings
 
-from .auth import SCOPES, token_hash
+from .store import new_token
+from .verifier import SCOPES, token_hash
 
 log = logging.getLogger(__name__)
 
 TOKEN_FILE = "api-token"
-TOKEN_PREFIX = "cpk_"
 
 _STORE = """
     INSERT INTO api_tokens (name, token_hash, scopes) VALUES ('bootstrap', $1, $2)
@@ -40,7 +40,7 @@ def _read_or_create(path: Path) -> str:
     if token:
         return token
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = new_token()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 
+from ..api_tokens import Principal
 from . import models
-from .auth import Principal, require
 from .problems import Problem, ProblemError
+from .security import require
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "Malformed request."},

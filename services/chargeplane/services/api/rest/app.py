@@ -12,12 +12,18 @@ from fastapi.openapi.utils import get_openapi
 from chargeplane.config import Settings
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 
-from . import commands as commands_api
-from . import device, local_list, ops, problems, routes
-from . import id_tokens as id_tokens_api
-from . import transactions as transactions_api
-from .auth import TokenVerifier
-from .command_service import CommandService
+from ..api_tokens import TokenVerifier
+from ..command_service import CommandService
+from . import (
+    charge_point_routes,
+    command_routes,
+    device_routes,
+    id_token_routes,
+    local_list_routes,
+    ops_routes,
+    problems,
+    transaction_routes,
+)
 from .middleware import MetricsMiddleware, RequestIdMiddleware
 
 
@@ -42,13 +48,13 @@ def create_app(
     app.state.commands = commands
 
     problems.install(app)
-    app.include_router(ops.router)
-    app.include_router(routes.router)
-    app.include_router(commands_api.router)
-    app.include_router(device.router)
-    app.include_router(local_list.router)
-    app.include_router(id_tokens_api.router)
-    app.include_router(transactions_api.router)
+    app.include_router(ops_routes.router)
+    app.include_router(charge_point_routes.router)
+    app.include_router(command_routes.router)
+    app.include_router(device_routes.router)
+    app.include_router(local_list_routes.router)
+    app.include_router(id_token_routes.router)
+    app.include_router(transaction_routes.router)
     # Last added runs first: the request id is set before metrics and every handler.
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -1,18 +1,13 @@
-"""Bearer tokens: sha256 lookups in api_tokens behind a small in-process TTL cache."""
+"""Verify an API token (an operator's bearer token, `cpk_...`): a sha256 lookup in
+api_tokens behind a small in-process TTL cache. Shared by the REST and the gRPC API."""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
-from .problems import ProblemError
 
 SCOPES = ("read", "operate", "admin")
 MAX_TOKEN_LENGTH = 256
@@ -23,8 +18,6 @@ _LOOKUP = """
     WHERE token_hash = $1 AND revoked_at IS NULL
     RETURNING id, name, scopes
 """
-
-_bearer = HTTPBearer(auto_error=False, description="An API token (`cpk_...`).")
 
 
 def token_hash(token: str) -> str:
@@ -65,34 +58,3 @@ class TokenVerifier:
             self._cache.clear()  # crude but bounded; a full cache is rare and refills quickly
         self._cache[digest] = (now + (self.ttl if principal else self.negative_ttl), principal)
         return principal
-
-
-def _challenge(error: str | None = None, scope: str | None = None) -> dict[str, str]:
-    params = [f'error="{error}"'] if error else []
-    if scope:
-        params.append(f'scope="{scope}"')
-    return {"WWW-Authenticate": "Bearer" + (" " + ", ".join(params) if params else "")}
-
-
-def require(scope: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that authenticates the caller and checks one scope."""
-
-    async def dependency(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        if credentials is None:
-            raise ProblemError(401, "a bearer token is required", headers=_challenge())
-        verifier: TokenVerifier = request.app.state.token_verifier
-        principal = await verifier.verify(credentials.credentials)
-        if principal is None:
-            raise ProblemError(401, "the bearer token is invalid or revoked", headers=_challenge("invalid_token"))
-        if scope not in principal.scopes:
-            raise ProblemError(
-                403,
-                f"the token lacks the {scope!r} scope",
-                headers=_challenge("insufficient_scope", scope),
-            )
-        return principal
-
-    return dependency
