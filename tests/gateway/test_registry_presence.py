@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from websockets.exceptions import ConnectionClosed
 
 from chargeplane.config import Settings
@@ -19,14 +19,10 @@ from chargeplane.gateway.server import GatewayServer
 from chargeplane.routing.presence import PresenceRegistry, epoch_key, owner_key
 from chargeplane.runtime.components import AllInOne, all_in_one
 from tests.chargers import raw_charger
+from tests.eventually import TRANSIENT, eventually, still
 
-
-async def _until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+# While Redis restarts, a lookup raises redis' own ConnectionError (not the builtin one).
+DURING_RESTART = (*TRANSIENT, RedisError)
 
 
 @contextlib.asynccontextmanager
@@ -47,11 +43,11 @@ async def second_gateway(allinone: AllInOne, pod: str, redis: Redis | None = Non
 async def test_connect_claims_and_disconnect_releases(allinone: AllInOne, ocpp_url: str) -> None:
     presence = PresenceRegistry(allinone.redis)
     async with raw_charger(ocpp_url, "OWN-1", "1.6"):
-        await _until(lambda: _owned_by(presence, "OWN-1", allinone.settings.pod_name))
+        await eventually(lambda: _owned_by(presence, "OWN-1", allinone.settings.pod_name))
         owner = await presence.lookup("OWN-1")
         assert owner is not None and owner.protocol == "ocpp1.6" and owner.epoch >= 1
         assert owner.address == allinone.settings.gateway_grpc_address
-    await _until(lambda: _absent(presence, "OWN-1"))
+    await eventually(lambda: _absent(presence, "OWN-1"))
 
 
 async def _owned_by(presence: PresenceRegistry, cp_id: str, pod: str) -> bool:
@@ -66,7 +62,7 @@ async def _absent(presence: PresenceRegistry, cp_id: str) -> bool:
 async def test_newer_connection_on_same_gateway_wins(allinone: AllInOne, ocpp_url: str) -> None:
     presence = PresenceRegistry(allinone.redis)
     async with raw_charger(ocpp_url, "DUP-1", "2.0.1") as first:
-        await _until(lambda: _owned_by(presence, "DUP-1", allinone.settings.pod_name))
+        await eventually(lambda: _owned_by(presence, "DUP-1", allinone.settings.pod_name))
         epoch1 = (await presence.lookup("DUP-1")).epoch  # type: ignore[union-attr]
         async with raw_charger(ocpp_url, "DUP-1", "2.0.1") as second:
             with pytest.raises(ConnectionClosed):
@@ -76,7 +72,7 @@ async def test_newer_connection_on_same_gateway_wins(allinone: AllInOne, ocpp_ur
             assert reply[0] == 3
             owner = await presence.lookup("DUP-1")
             assert owner is not None and owner.epoch > epoch1
-        await _until(lambda: _absent(presence, "DUP-1"))
+        await eventually(lambda: _absent(presence, "DUP-1"))
 
 
 async def test_takeover_across_gateways_closes_the_old_socket(allinone: AllInOne, ocpp_url: str) -> None:
@@ -84,15 +80,15 @@ async def test_takeover_across_gateways_closes_the_old_socket(allinone: AllInOne
     async with second_gateway(allinone, "gw-b") as gw_b:
         url_b = f"ws://127.0.0.1:{gw_b.port}/ocpp"
         async with raw_charger(ocpp_url, "HOP-1", "1.6") as on_a:
-            await _until(lambda: _owned_by(presence, "HOP-1", allinone.settings.pod_name))
+            await eventually(lambda: _owned_by(presence, "HOP-1", allinone.settings.pod_name))
             async with raw_charger(url_b, "HOP-1", "1.6") as on_b:
                 with pytest.raises(ConnectionClosed):
                     await on_a.recv(timeout=5)  # gateway A was told over Redis and closed it
-                await _until(lambda: _owned_by(presence, "HOP-1", "gw-b"))
+                await eventually(lambda: _owned_by(presence, "HOP-1", "gw-b"))
                 assert "HOP-1" not in allinone.gateway.connections
                 assert (await on_b.call("Heartbeat", {}))[0] == 3
             # A's late disconnect must not release B's entry; B's own close releases it.
-            await _until(lambda: _absent(presence, "HOP-1"))
+            await eventually(lambda: _absent(presence, "HOP-1"))
 
 
 async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInOne, ocpp_url: str) -> None:
@@ -100,28 +96,37 @@ async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInO
     refresh finds a newer epoch, closes the socket and never claims the charger back."""
     presence = PresenceRegistry(allinone.redis)
     async with raw_charger(ocpp_url, "LOST-1", "2.0.1") as charger:
-        await _until(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
+        await eventually(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
         epoch = (await presence.lookup("LOST-1")).epoch  # type: ignore[union-attr]
-        newer = {"gw": "gw-elsewhere", "addr": "10.0.0.9:50052", "epoch": epoch + 1, "proto": "ocpp2.0.1", "since": "0"}
-        await allinone.redis.hset(owner_key("LOST-1"), mapping=newer)
+        await allinone.redis.hset(
+            owner_key("LOST-1"),
+            mapping={
+                "gw": "gw-elsewhere",
+                "addr": "10.0.0.9:50052",
+                "epoch": epoch + 1,
+                "proto": "ocpp2.0.1",
+                "since": "0",
+            },
+        )
         await allinone.redis.set(epoch_key("LOST-1"), epoch + 1)
         await allinone.gateway.refresh_once()
         await allinone.gateway.refresh_once()
         assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
         with pytest.raises(ConnectionClosed):
             await charger.recv(timeout=5)
-    await asyncio.sleep(0.2)  # its handler has finished: the entry is still the newer one
-    assert (await presence.lookup("LOST-1")).gateway == "gw-elsewhere"  # type: ignore[union-attr]
+    # Its handler has finished (the gateway dropped the connection): the entry stays the newer one.
+    await eventually(lambda: "LOST-1" not in allinone.gateway.connections)
+    await still(lambda: _owned_by(presence, "LOST-1", "gw-elsewhere"), duration=0.5)
 
 
 async def test_registry_rebuilt_after_flush(allinone: AllInOne, ocpp_url: str) -> None:
     presence = PresenceRegistry(allinone.redis)
     async with raw_charger(ocpp_url, "FLUSH-1", "1.6") as charger:
-        await _until(lambda: _owned_by(presence, "FLUSH-1", allinone.settings.pod_name))
+        await eventually(lambda: _owned_by(presence, "FLUSH-1", allinone.settings.pod_name))
         epoch = (await presence.lookup("FLUSH-1")).epoch  # type: ignore[union-attr]
         await allinone.redis.flushall()
         # Re-registered by the periodic refresh (presence_ttl / 3 in tests: 1 s).
-        await _until(lambda: _owned_by(presence, "FLUSH-1", allinone.settings.pod_name), timeout=5)
+        await eventually(lambda: _owned_by(presence, "FLUSH-1", allinone.settings.pod_name), timeout=5)
         assert (await presence.lookup("FLUSH-1")).epoch == epoch  # type: ignore[union-attr]
         assert (await charger.call("Heartbeat", {}))[0] == 3  # never disconnected
 
@@ -135,12 +140,22 @@ async def test_registry_rebuilt_after_redis_restart(settings: Settings, tmp_path
             url = f"ws://127.0.0.1:{running.gateway_port}/ocpp"
             presence = PresenceRegistry(running.redis)
             async with raw_charger(url, "RESTART-1", "2.0.1") as charger:
-                await _until(lambda: _owned_by(presence, "RESTART-1", settings.pod_name))
+                await eventually(lambda: _owned_by(presence, "RESTART-1", settings.pod_name))
                 own.kill()
-                await asyncio.sleep(0.5)
+                await eventually(lambda: _redis_down(running.redis))
                 assert (await charger.call("Heartbeat", {}))[0] == 3  # serving without Redis
                 own.start()
-                await _until(lambda: _owned_by(presence, "RESTART-1", settings.pod_name), timeout=10)
+                await eventually(
+                    lambda: _owned_by(presence, "RESTART-1", settings.pod_name), timeout=10, transient=DURING_RESTART
+                )
                 assert (await charger.call("Heartbeat", {}))[0] == 3
     finally:
         own.stop()
+
+
+async def _redis_down(redis: Redis) -> bool:
+    try:
+        await redis.ping()
+    except RedisError:
+        return True
+    return False
