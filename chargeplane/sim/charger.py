@@ -1,5 +1,8 @@
 """One virtual charger: a slotted state machine driven by socket callbacks and timers.
 
+It knows its host (the engine) and its link only through the Protocols in `ports`, and
+gets the shared configuration and statistics passed in.
+
 OCPP-J allows one outstanding CALL per direction, so a charger keeps at most one
 pending CALL and a short queue (None when empty, to stay small). Timers go on the
 event loop's shared heap (`loop.call_at`), one handle per armed timer; call timeouts
@@ -10,39 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
-from chargeplane.sim.config import Scenario
+from chargeplane.sim.answers import answer
+from chargeplane.sim.config import Scenario, SimConfig
 from chargeplane.sim.messages import V16, V201, Dialect, Payload, meter_values_201
-
-if TYPE_CHECKING:
-    from chargeplane.sim.engine import Simulation
-    from chargeplane.sim.transport import WsLink
-
-# Connection states
-OFFLINE, CONNECTING, HANDSHAKE, BOOTING, READY = range(5)
-# What a pending CALL is for (TransactionEvent is used for three different steps)
-STEP_NONE, STEP_START, STEP_METER, STEP_STOP = range(4)
-# Session phases
-IDLE_PHASE, AUTHORIZING, STARTING, CHARGING, STOPPING = range(5)
-
-KNOWN_KEYS_16 = {
-    "HeartbeatInterval": "300",
-    "MeterValueSampleInterval": "15",
-    "ConnectionTimeOut": "60",
-    "AuthorizeRemoteTxRequests": "false",
-    "NumberOfConnectors": "1",
-}
-KNOWN_VARIABLES_201 = {
-    ("OCPPCommCtrlr", "HeartbeatInterval"),
-    ("OCPPCommCtrlr", "RetryBackOffWaitMinimum"),
-    ("OCPPCommCtrlr", "RetryBackOffRandomRange"),
-    ("OCPPCommCtrlr", "RetryBackOffRepeatTimes"),
-    ("SampledDataCtrlr", "TxUpdatedInterval"),
-    ("AuthCtrlr", "AuthorizeRemoteStart"),
-}
+from chargeplane.sim.ports import Host, Link
+from chargeplane.sim.states import (
+    AUTHORIZING,
+    BOOTING,
+    CHARGING,
+    HANDSHAKE,
+    IDLE_PHASE,
+    OFFLINE,
+    READY,
+    STARTING,
+    STEP_METER,
+    STEP_NONE,
+    STEP_START,
+    STEP_STOP,
+    STOPPING,
+)
+from chargeplane.sim.stats import Stats
 
 
 class Charger:
@@ -50,11 +45,13 @@ class Charger:
         "act_timer",
         "attempt",
         "booted_once",
+        "config",
         "connect_deadline",
         "cp_id",
         "dialect",
         "hb_interval",
         "hb_timer",
+        "host",
         "id_tag",
         "index",
         "link",
@@ -71,18 +68,22 @@ class Charger:
         "queue",
         "seq_no",
         "session_end",
-        "sim",
         "state",
+        "stats",
         "tx_id",
         "uid_seq",
     )
 
-    def __init__(self, sim: Simulation, index: int, cp_id: str, dialect: Dialect) -> None:
-        self.sim = sim
+    def __init__(
+        self, host: Host[Charger], config: SimConfig, stats: Stats, index: int, cp_id: str, dialect: Dialect
+    ) -> None:
+        self.host = host
+        self.config = config
+        self.stats = stats
         self.index = index
         self.cp_id = cp_id
         self.dialect = dialect
-        self.link: WsLink | None = None
+        self.link: Link | None = None
         self.state = OFFLINE
         self.connect_deadline = 0.0
         self.pending_uid: str | None = None
@@ -93,14 +94,14 @@ class Charger:
         self.queue: list[tuple[str, Payload, int]] | None = None
         self.uid_seq = 0
         self.hb_interval = 300.0
-        self.meter_interval = sim.config.meter_interval
+        self.meter_interval = config.meter_interval
         self.hb_timer: asyncio.TimerHandle | None = None
         self.act_timer: asyncio.TimerHandle | None = None
         self.booted_once = False
         self.attempt = 0
         self.phase = IDLE_PHASE
         self.tx_id: int | str | None = None
-        self.id_tag = sim.config.id_tag
+        self.id_tag = config.id_tag
         self.meter_wh = 1000 + index
         self.power_w = 11000.0
         self.seq_no = 0
@@ -109,7 +110,7 @@ class Charger:
 
     # -- outgoing CALLs -----------------------------------------------------------------
     def call(self, action: str, payload: Payload, step: int = STEP_NONE) -> None:
-        if self.state < BOOTING or self.sim.stopping:
+        if self.state < BOOTING or self.host.stopping:
             return  # offline: a real charger would queue; the scenario restarts on boot
         if self.pending_uid is not None:
             if self.queue is None:
@@ -125,16 +126,16 @@ class Charger:
         self.uid_seq += 1
         uid = str(self.uid_seq)
         if not link.send(orjson.dumps([2, uid, action, payload])):
-            if not (link.closing or self.sim.stopping):  # our own close is not a loss
-                self.sim.stats.lost_in_flight[action] += 1
+            if not (link.closing or self.host.stopping):  # our own close is not a loss
+                self.stats.lost_in_flight[action] += 1
             return
         now = time.monotonic()
         self.pending_uid = uid
         self.pending_action = action
         self.pending_step = step
         self.pending_t0 = now
-        self.pending_deadline = now + self.sim.config.call_timeout
-        self.sim.stats.sent += 1
+        self.pending_deadline = now + self.config.call_timeout
+        self.stats.sent += 1
 
     def _send_next(self) -> None:
         queue = self.queue
@@ -146,21 +147,21 @@ class Charger:
 
     def _answer(self, frame: list[Any]) -> None:
         if self.link is not None and self.link.send(orjson.dumps(frame)):
-            self.sim.stats.sent += 1
+            self.stats.sent += 1
 
     # -- transport callbacks --------------------------------------------------------------
-    def on_tcp_connected(self, link: WsLink) -> None:
+    def on_tcp_connected(self, link: Link) -> None:
         self.link = link
-        self.sim.on_link(+1)
+        self.host.on_link(+1)
         self.state = HANDSHAKE
 
     def on_handshake_failed(self, reason: str) -> None:
-        self.sim.stats.connect_failures[reason] += 1
+        self.stats.connect_failures[reason] += 1
         if self.link is not None:
             self.link.abort()
 
     def on_open(self, subprotocol: str | None) -> None:
-        stats = self.sim.stats
+        stats = self.stats
         if subprotocol != self.dialect.subprotocol:
             stats.protocol_errors[f"subprotocol_{subprotocol}"] += 1
             if self.link is not None:
@@ -179,15 +180,15 @@ class Charger:
             payload["reason"] = "RemoteReset" if reset else "Unknown"
         return payload
 
-    def on_connection_lost(self, link: WsLink, reason: str) -> None:
+    def on_connection_lost(self, link: Link, reason: str) -> None:
         if link is not self.link:
             return
-        sim = self.sim
-        stats = sim.stats
+        host = self.host
+        stats = self.stats
         was_connected = self.state >= BOOTING
         was_ready = self.state == READY
         self.link = None
-        sim.on_link(-1)
+        host.on_link(-1)
         self.state = OFFLINE
         self._cancel_timers()
         if self.pending_uid is not None and not link.closing:
@@ -199,11 +200,11 @@ class Charger:
             self.phase = IDLE_PHASE
         if was_connected:
             stats.disconnects[reason] += 1
-        sim.on_offline(self, link.closing, was_ready)
+        host.on_offline(self, link.closing, was_ready)
 
     # -- incoming frames -----------------------------------------------------------------
     def on_text(self, data: bytes | bytearray | memoryview) -> None:
-        stats = self.sim.stats
+        stats = self.stats
         stats.received += 1
         try:
             msg = orjson.loads(data)
@@ -222,11 +223,11 @@ class Charger:
             step = self.pending_step
             elapsed = time.monotonic() - self.pending_t0
             self.pending_uid = None
-            if self.sim.recording:
+            if self.host.recording:
                 stats.latency(action).add(elapsed)
             self._send_next()
             if kind == 3:
-                if self.sim.recording:
+                if self.host.recording:
                     stats.results[action] += 1
                 payload = msg[2]
                 self.on_result(action, step, payload if isinstance(payload, dict) else {})
@@ -244,47 +245,47 @@ class Charger:
         """Called by the engine's sweep. A CALL without answer counts as a timeout."""
         if self.pending_uid is not None and now > self.pending_deadline:
             action, step = self.pending_action, self.pending_step
-            self.sim.stats.timeouts[action] += 1
+            self.stats.timeouts[action] += 1
             self.pending_uid = None
             self._send_next()
             self.on_call_error(action, step, "Timeout")
         elif self.state == HANDSHAKE and self.link is not None and 0 < self.connect_deadline < now:
             # TCP is up but the server never answered the upgrade request.
-            self.sim.stats.timeouts["handshake"] += 1
+            self.stats.timeouts["handshake"] += 1
             self.connect_deadline = 0.0
             self.link.abort()
 
     # -- results of our CALLs ---------------------------------------------------------------
     def on_result(self, action: str, step: int, payload: Payload) -> None:
-        sim = self.sim
+        config = self.config
         if action == "BootNotification":
             status = str(payload.get("status", "?"))
-            sim.stats.boot_status[status] += 1
+            self.stats.boot_status[status] += 1
             interval = payload.get("interval")
             if status == "Accepted":
                 first, was_ready = not self.booted_once, self.state == READY
-                if sim.config.heartbeat_interval is not None:
-                    self.hb_interval = sim.config.heartbeat_interval
+                if config.heartbeat_interval is not None:
+                    self.hb_interval = config.heartbeat_interval
                 elif isinstance(interval, int) and interval > 0:
                     self.hb_interval = float(interval)
                 self.state = READY
                 self.booted_once = True
                 self.attempt = 0
-                for connector in range(0 if self.dialect is V16 else 1, sim.config.connectors + 1):
+                for connector in range(0 if self.dialect is V16 else 1, config.connectors + 1):
                     self.call("StatusNotification", self.dialect.status(connector, self.dialect.available))
                 self._arm_heartbeat()
                 if not was_ready:  # a triggered re-boot is not a new connection
-                    sim.on_booted(self, first)
+                    self.host.on_booted(self, first)
             else:  # Pending / Rejected: retry after the interval the CSMS asked for
                 retry = float(interval) if isinstance(interval, int) and interval > 0 else 10.0
                 self._arm_activity(retry, self._retry_boot)
             return
-        if sim.config.scenario is Scenario.THROUGHPUT and action == sim.config.load_action:
+        if config.scenario is Scenario.THROUGHPUT and action == config.load_action:
             self._send_load()
             return
         if action == "Authorize":
             status = self.dialect.auth_status(action, payload)
-            sim.stats.auth_status[status] += 1
+            self.stats.auth_status[status] += 1
             if self.phase == AUTHORIZING:
                 if status == "Accepted":
                     self._start_transaction()
@@ -298,7 +299,7 @@ class Charger:
     def on_call_error(self, action: str, step: int, code: str) -> None:
         if action == "BootNotification":
             self._arm_activity(10.0, self._retry_boot)
-        elif self.sim.config.scenario is Scenario.THROUGHPUT and action == self.sim.config.load_action:
+        elif self.config.scenario is Scenario.THROUGHPUT and action == self.config.load_action:
             self._send_load()
         elif action == "Authorize" and self.phase == AUTHORIZING:
             # The CSMS could not decide (e.g. Authorize not implemented): try the
@@ -316,7 +317,7 @@ class Charger:
     def _arm_heartbeat(self) -> None:
         if self.hb_timer is not None:
             self.hb_timer.cancel()
-        self.hb_timer = self.sim.loop.call_later(self.hb_interval, self._heartbeat)
+        self.hb_timer = self.host.loop.call_later(self.hb_interval, self._heartbeat)
 
     def _heartbeat(self) -> None:
         self.hb_timer = None
@@ -324,10 +325,10 @@ class Charger:
             self.call("Heartbeat", {})
             self._arm_heartbeat()
 
-    def _arm_activity(self, delay: float, callback: Any) -> None:
+    def _arm_activity(self, delay: float, callback: Callable[[], Any]) -> None:
         if self.act_timer is not None:
             self.act_timer.cancel()
-        self.act_timer = self.sim.loop.call_later(delay, callback)
+        self.act_timer = self.host.loop.call_later(delay, callback)
 
     def _cancel_timers(self) -> None:
         if self.hb_timer is not None:
@@ -340,22 +341,22 @@ class Charger:
     # -- scenario activity ----------------------------------------------------------------
     def begin_scenario(self) -> None:
         """Called by the engine once the charger is booted (and after a warm-up if any)."""
-        sim = self.sim
-        scenario = sim.config.scenario
-        rand = sim.rand
+        config = self.config
+        scenario = config.scenario
+        rand = self.host.rand
         if scenario is Scenario.SESSIONS:
-            self._arm_activity(rand.expovariate(1.0 / sim.config.session_interval), self.start_session)
+            self._arm_activity(rand.expovariate(1.0 / config.session_interval), self.start_session)
         elif scenario is Scenario.STATUS_CHURN:
-            self._arm_activity(rand.uniform(0, sim.config.status_interval), self._churn)
+            self._arm_activity(rand.uniform(0, config.status_interval), self._churn)
         elif scenario is Scenario.RECONNECT:
-            self._arm_activity(rand.expovariate(1.0 / sim.config.reconnect_interval), self._drop)
+            self._arm_activity(rand.expovariate(1.0 / config.reconnect_interval), self._drop)
         elif scenario is Scenario.THROUGHPUT:
             self._send_load()
 
     def _send_load(self) -> None:
-        if self.state != READY or self.sim.stopping:
+        if self.state != READY or self.host.stopping:
             return
-        action = self.sim.config.load_action
+        action = self.config.load_action
         if action == "MeterValues":
             self.meter_wh += 10
             if self.dialect is V16:
@@ -365,7 +366,7 @@ class Charger:
         elif action == "StatusNotification":
             payload = self.dialect.status(1, self.dialect.available)
         elif action == "Authorize":  # the same token every time: an auth-cache hit (G7)
-            payload = self.dialect.authorize(self.sim.config.id_tag)
+            payload = self.dialect.authorize(self.config.id_tag)
         else:
             payload = {}
         self.call(action, payload)
@@ -377,7 +378,7 @@ class Charger:
         states = self.dialect.churn_states
         self.seq_no += 1
         self.call("StatusNotification", self.dialect.status(1, states[self.seq_no % len(states)]))
-        self._arm_activity(self.sim.rand.expovariate(1.0 / self.sim.config.status_interval), self._churn)
+        self._arm_activity(self.host.rand.expovariate(1.0 / self.config.status_interval), self._churn)
 
     def _drop(self) -> None:
         """Reconnect scenario: the connection drops (e.g. cellular loss)."""
@@ -389,10 +390,9 @@ class Charger:
         self.act_timer = None
         if self.state != READY or self.phase != IDLE_PHASE:
             return False
-        sim = self.sim
-        self.id_tag = id_tag or f"{sim.config.id_tag}{self.index % 1000}"
-        self.power_w = sim.rand.choice((3700.0, 7400.0, 11000.0, 22000.0))
-        sim.stats.sessions_started += 1
+        self.id_tag = id_tag or f"{self.config.id_tag}{self.index % 1000}"
+        self.power_w = self.host.rand.choice((3700.0, 7400.0, 11000.0, 22000.0))
+        self.stats.sessions_started += 1
         if self.dialect is V16:
             self.call("StatusNotification", V16.status(1, "Preparing"))
         else:
@@ -419,7 +419,7 @@ class Charger:
             status = dialect.auth_status("StartTransaction", payload)
             tx_id = dialect.parse_tx_id("StartTransaction", payload)
             if status != "Accepted" or tx_id is None:
-                self.sim.stats.auth_status[f"start_{status}"] += 1
+                self.stats.auth_status[f"start_{status}"] += 1
                 # 1.6 §5.17: a rejected idTag still has a transaction id; stop it properly.
                 if tx_id is not None:
                     self.tx_id = tx_id
@@ -430,7 +430,7 @@ class Charger:
             self.tx_id = tx_id
             self.call("StatusNotification", V16.status(1, "Charging"))
         self.phase = CHARGING
-        self.session_end = time.monotonic() + self.sim.config.session_duration
+        self.session_end = time.monotonic() + self.config.session_duration
         self._arm_activity(self.meter_interval, self._meter_tick)
 
     def _meter_tick(self) -> None:
@@ -453,7 +453,7 @@ class Charger:
         self.call(self.dialect.stop_action, payload, STEP_STOP)
 
     def _end_session(self, failed: bool) -> None:
-        stats = self.sim.stats
+        stats = self.stats
         if failed:
             stats.sessions_failed += 1
         else:
@@ -463,15 +463,13 @@ class Charger:
         if self.dialect is V16 and not failed:
             self.call("StatusNotification", V16.status(1, "Finishing"))
         self.call("StatusNotification", self.dialect.status(1, self.dialect.available))
-        if self.sim.config.scenario is Scenario.SESSIONS and self.state == READY:
-            gap = self.sim.rand.expovariate(1.0 / self.sim.config.session_interval)
+        if self.config.scenario is Scenario.SESSIONS and self.state == READY:
+            gap = self.host.rand.expovariate(1.0 / self.config.session_interval)
             self._arm_activity(gap, self.start_session)
 
     # -- CALLs from the CSMS ---------------------------------------------------------------
     def on_csms_call(self, uid: str, action: str, payload: Payload) -> None:
-        from chargeplane.sim.commands import answer  # here, not at the top: commands imports this module
-
-        stats = self.sim.stats
+        stats = self.stats
         stats.csms_calls[action] += 1
         if action not in self.dialect.csms_actions:
             stats.csms_not_implemented[action] += 1
@@ -480,7 +478,7 @@ class Charger:
         response, follow_up = answer(self, action, payload)
         self._answer([3, uid, response])
         if follow_up is not None:
-            self.sim.loop.call_soon(follow_up)
+            self.host.loop.call_soon(follow_up)
 
     def set_override(self, key: str, value: str) -> None:
         if self.overrides is None:
@@ -505,7 +503,7 @@ class Charger:
 
     def backoff_delay(self) -> float:
         """OCPP 2.0.1 back-off, honouring RetryBackOff* set by the CSMS via SetVariables."""
-        base = self.sim.config.backoff
+        base = self.config.backoff
         wait, spread, repeat = base.wait_minimum, base.random_range, base.repeat_times
         if self.overrides:
             try:
@@ -515,20 +513,20 @@ class Charger:
             except ValueError:
                 pass
         doublings = min(self.attempt, repeat)
-        return wait * (1 << doublings) + self.sim.rand.random() * spread
+        return wait * (1 << doublings) + self.host.rand.random() * spread
 
     def reboot(self) -> None:
         """Reset: drop the connection; the engine reconnects after a short boot delay."""
         self.set_override("reset", "1")
         if self.phase in (CHARGING, STARTING, STOPPING):
             self._stop_transaction("HardReset" if self.dialect is V16 else "ImmediateReset")
-            self.sim.loop.call_later(0.5, self._close_for_reboot)
+            self.host.loop.call_later(0.5, self._close_for_reboot)
         else:
             self._close_for_reboot()
 
     def _close_for_reboot(self) -> None:
         if self.link is not None:
-            self.sim.rebooting.add(self.index)
+            self.host.on_reboot(self)
             self.link.close(1000)
 
     def trigger(self, message: str) -> None:

@@ -1,5 +1,8 @@
 """The simulation engine: connection ramp, timeout sweep, progress, summary.
 
+It is the chargers' host (ports.Host): chargers call back into it when they boot, go
+offline or reboot; it passes every charger the shared config and stats.
+
 Per charger there is one `Charger` and, while connected, one `WsLink` + websockets
 `ClientProtocol`. Shared machinery (this module) does everything periodic: a single
 ramp task opens connections at the configured rate with a bounded number of
@@ -10,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import errno
-import functools
 import os
 import random
 import ssl
@@ -20,15 +21,13 @@ import sys
 import time
 from collections import deque
 from typing import Any, TextIO
-from urllib.parse import quote
 
-from websockets.uri import WebSocketURI, parse_uri
-
-from chargeplane.sim.charger import CONNECTING, OFFLINE, READY, Charger
+from chargeplane.sim.charger import Charger
 from chargeplane.sim.config import Protocol, Scenario, SimConfig
 from chargeplane.sim.messages import V16, V201, Dialect
+from chargeplane.sim.states import CONNECTING, OFFLINE
 from chargeplane.sim.stats import Stats
-from chargeplane.sim.transport import WsLink
+from chargeplane.sim.transport import Endpoint, WsLink
 
 CHARGERS_PER_SOURCE_ADDRESS = 5000  # well under the ~28k ephemeral ports per address
 SWEEP_INTERVAL = 0.5
@@ -48,7 +47,7 @@ class Simulation:
         self.config = config
         self.stats = Stats()
         self.rand = random.Random(config.seed)
-        self.base_uri: WebSocketURI = parse_uri(config.url)
+        self.endpoint = Endpoint(config, self.stats)
         self.progress_stream = progress
         self.progress_interval = progress_interval
         self.chargers: list[Charger] = []
@@ -67,7 +66,7 @@ class Simulation:
         self._unlinked: asyncio.Event | None = None
         self._previous_handler: Any = None
         self._ready_waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.base_uri.secure else None
+        self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.endpoint.uri.secure else None
         self._sources = self._source_addresses()
         # measurements for the footprint / connect-rate report (G12)
         self.t_start = 0.0
@@ -82,7 +81,7 @@ class Simulation:
     # -- setup ---------------------------------------------------------------------------
     def _source_addresses(self) -> list[str]:
         cfg = self.config
-        if not self.base_uri.host.startswith("127."):
+        if not self.endpoint.uri.host.startswith("127."):
             return []
         count = cfg.source_addresses
         if count == 0 and cfg.chargers > CHARGERS_PER_SOURCE_ADDRESS:
@@ -97,21 +96,6 @@ class Simulation:
             return V201
         return V16 if self.rand.random() < 0.5 else V201
 
-    @functools.cached_property
-    def host_header(self) -> str:
-        uri = self.base_uri
-        default = 443 if uri.secure else 80
-        return uri.host if uri.port == default else f"{uri.host}:{uri.port}"
-
-    def resource_for(self, cp_id: str) -> str:
-        uri = self.base_uri
-        resource = uri.path.rstrip("/") + "/" + quote(cp_id, safe="")
-        return f"{resource}?{uri.query}" if uri.query else resource
-
-    def uri_for(self, cp_id: str) -> WebSocketURI:
-        path = self.base_uri.path.rstrip("/") + "/" + quote(cp_id, safe="")
-        return dataclasses.replace(self.base_uri, path=path)
-
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
@@ -124,7 +108,9 @@ class Simulation:
         self.cpu_start = time.process_time()
         self._last_progress = (self.t_start, 0)
         cfg = self.config
-        self.chargers = [Charger(self, i, cfg.charger_id(i), self.dialect_for(i)) for i in range(cfg.chargers)]
+        self.chargers = [
+            Charger(self, cfg, self.stats, i, cfg.charger_id(i), self.dialect_for(i)) for i in range(cfg.chargers)
+        ]
         self._queue.extend(self.chargers)
         self._previous_handler = self.loop.get_exception_handler()
         self.loop.set_exception_handler(self._on_loop_exception)
@@ -264,6 +250,9 @@ class Simulation:
             charger.attempt += 1
         self.loop.call_later(delay, self._requeue, charger)
 
+    def on_reboot(self, charger: Charger) -> None:
+        self.rebooting.add(charger.index)
+
     def _requeue(self, charger: Charger) -> None:
         if not self.stopping and charger.state == OFFLINE:
             self._queue.append(charger)
@@ -306,12 +295,12 @@ class Simulation:
                 await asyncio.sleep(0)  # let handshakes progress during an unlimited burst
 
     async def _open(self, charger: Charger) -> None:
-        uri = self.base_uri
+        uri = self.endpoint.uri
         local = (self._sources[charger.index % len(self._sources)], 0) if self._sources else None
         try:
             async with asyncio.timeout(self.config.connect_timeout):
                 await self.loop.create_connection(
-                    lambda: WsLink(charger),
+                    lambda: WsLink(charger, self.endpoint),
                     uri.host,
                     uri.port,
                     ssl=self._ssl,
@@ -407,4 +396,4 @@ def default_progress_stream() -> TextIO:
     return sys.stderr
 
 
-__all__ = ["READY", "Simulation"]
+__all__ = ["Simulation"]

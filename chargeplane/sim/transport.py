@@ -10,8 +10,11 @@ handshake) in the library and leaves one small object per charger, no task at al
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
-from typing import TYPE_CHECKING, cast
+from typing import cast
+from urllib.parse import quote
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidState, InvalidStatus
@@ -21,12 +24,12 @@ from websockets.headers import build_authorization_basic
 from websockets.http11 import Response
 from websockets.protocol import OPEN
 from websockets.typing import Subprotocol
-from websockets.uri import WebSocketURI
+from websockets.uri import WebSocketURI, parse_uri
 
 from chargeplane.sim import handshake
-
-if TYPE_CHECKING:
-    from chargeplane.sim.charger import Charger
+from chargeplane.sim.config import SimConfig
+from chargeplane.sim.ports import LinkEvents
+from chargeplane.sim.stats import Stats
 
 _LOGGER = logging.getLogger("chargeplane.sim.ws")
 MAX_MESSAGE = 1 << 20
@@ -37,11 +40,37 @@ def deflate_factory() -> ClientPerMessageDeflateFactory:
     return ClientPerMessageDeflateFactory(client_max_window_bits=11, compress_settings={"memLevel": 4})
 
 
-class WsLink(asyncio.Protocol):
-    __slots__ = ("charger", "closing", "head", "key", "transport", "ws")
+class Endpoint:
+    """Where and how every link of one simulation connects (shared, one per simulation)."""
 
-    def __init__(self, charger: Charger) -> None:
+    def __init__(self, config: SimConfig, stats: Stats) -> None:
+        self.uri: WebSocketURI = parse_uri(config.url)
+        self.password = config.password
+        self.compression = config.compression
+        self.stats = stats
+
+    @functools.cached_property
+    def host_header(self) -> str:
+        uri = self.uri
+        default = 443 if uri.secure else 80
+        return uri.host if uri.port == default else f"{uri.host}:{uri.port}"
+
+    def resource_for(self, cp_id: str) -> str:
+        uri = self.uri
+        resource = uri.path.rstrip("/") + "/" + quote(cp_id, safe="")
+        return f"{resource}?{uri.query}" if uri.query else resource
+
+    def uri_for(self, cp_id: str) -> WebSocketURI:
+        path = self.uri.path.rstrip("/") + "/" + quote(cp_id, safe="")
+        return dataclasses.replace(self.uri, path=path)
+
+
+class WsLink(asyncio.Protocol):
+    __slots__ = ("charger", "closing", "endpoint", "head", "key", "transport", "ws")
+
+    def __init__(self, charger: LinkEvents, endpoint: Endpoint) -> None:
         self.charger = charger
+        self.endpoint = endpoint
         self.transport: asyncio.Transport | None = None
         self.ws: ClientProtocol | None = None
         self.closing = False  # the simulator decided to close (not a failure)
@@ -53,23 +82,23 @@ class WsLink(asyncio.Protocol):
         # uvloop's TCPTransport is not an asyncio.Transport subclass but has its API.
         self.transport = cast(asyncio.Transport, transport)
         charger = self.charger
-        sim = charger.sim
+        endpoint = self.endpoint
         auth = None
-        if sim.config.password is not None:
+        if endpoint.password is not None:
             # OCPP security profile 1/2: the username is the charge point identity.
-            auth = build_authorization_basic(charger.cp_id, sim.config.password)
-        if not sim.config.compression:
+            auth = build_authorization_basic(charger.cp_id, endpoint.password)
+        if not endpoint.compression:
             self.key = key = handshake.new_key()
-            resource = sim.resource_for(charger.cp_id)
-            raw = handshake.build_request(sim.host_header, resource, key, charger.dialect.subprotocol, auth)
+            resource = endpoint.resource_for(charger.cp_id)
+            raw = handshake.build_request(endpoint.host_header, resource, key, charger.dialect.subprotocol, auth)
             self.transport.write(raw)
             charger.on_tcp_connected(self)
             return
-        uri: WebSocketURI = sim.uri_for(charger.cp_id)
+        uri: WebSocketURI = endpoint.uri_for(charger.cp_id)
         ws = ClientProtocol(
             uri,
             subprotocols=[Subprotocol(charger.dialect.subprotocol)],
-            extensions=[deflate_factory()] if sim.config.compression else None,
+            extensions=[deflate_factory()],
             max_size=MAX_MESSAGE,
             logger=_LOGGER,
         )
@@ -98,7 +127,7 @@ class WsLink(asyncio.Protocol):
                 if event.opcode is Opcode.TEXT:
                     self.charger.on_text(event.data)
                 elif event.opcode is Opcode.BINARY:
-                    self.charger.sim.stats.protocol_errors["binary_frame"] += 1
+                    self.endpoint.stats.protocol_errors["binary_frame"] += 1
             elif isinstance(event, Response):
                 exc = ws.handshake_exc
                 if exc is None:
@@ -126,8 +155,7 @@ class WsLink(asyncio.Protocol):
             self.charger.on_handshake_failed(outcome.reason)
             return None
         self.head = self.head[outcome.consumed :]  # frames that came with the response
-        sim = self.charger.sim
-        ws = ClientProtocol(sim.base_uri, state=OPEN, max_size=MAX_MESSAGE, logger=_LOGGER)
+        ws = ClientProtocol(self.endpoint.uri, state=OPEN, max_size=MAX_MESSAGE, logger=_LOGGER)
         ws.subprotocol = Subprotocol(outcome.subprotocol) if outcome.subprotocol else None
         self.ws = ws
         self.charger.on_open(outcome.subprotocol)

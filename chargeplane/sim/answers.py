@@ -6,20 +6,12 @@ after the answer is sent (a charger answers RemoteStart first, then starts).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from chargeplane.sim.charger import KNOWN_KEYS_16, KNOWN_VARIABLES_201, READY
 from chargeplane.sim.messages import V16, Payload
-
-if TYPE_CHECKING:
-    from chargeplane.sim.charger import Charger
-
-FollowUp = Callable[[], Any] | None
-TRIGGERABLE = frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues"})
+from chargeplane.sim.ports import Answering, FollowUp
+from chargeplane.sim.states import KNOWN_KEYS_16, KNOWN_VARIABLES_201, READY, TRIGGERABLE
 
 
-def answer(charger: Charger, action: str, payload: Payload) -> tuple[Payload, FollowUp]:
+def answer(charger: Answering, action: str, payload: Payload) -> tuple[Payload, FollowUp]:
     if charger.dialect is V16:
         return _answer_16(charger, action, payload)
     return _answer_201(charger, action, payload)
@@ -29,7 +21,7 @@ def _status(ok: bool) -> Payload:
     return {"status": "Accepted" if ok else "Rejected"}
 
 
-def _answer_16(ch: Charger, action: str, payload: Payload) -> tuple[Payload, FollowUp]:
+def _answer_16(ch: Answering, action: str, payload: Payload) -> tuple[Payload, FollowUp]:
     if action == "RemoteStartTransaction":
         tag = str(payload.get("idTag", ""))
         ok = ch.state == READY and not ch.in_session and bool(tag)
@@ -69,7 +61,7 @@ def _answer_16(ch: Charger, action: str, payload: Payload) -> tuple[Payload, Fol
     raise AssertionError(f"unhandled 1.6 action {action}")  # csms_actions and this list agree
 
 
-def _answer_201(ch: Charger, action: str, payload: Payload) -> tuple[Payload, FollowUp]:
+def _answer_201(ch: Answering, action: str, payload: Payload) -> tuple[Payload, FollowUp]:
     if action == "RequestStartTransaction":
         token = payload.get("idToken")
         tag = str(token.get("idToken", "")) if isinstance(token, dict) else ""
