@@ -259,42 +259,48 @@ class Charger:
     def on_result(self, action: str, step: int, payload: Payload) -> None:
         config = self.config
         if action == "BootNotification":
-            status = str(payload.get("status", "?"))
-            self.stats.boot_status[status] += 1
-            interval = payload.get("interval")
-            if status == "Accepted":
-                first, was_ready = not self.booted_once, self.state == READY
-                if config.heartbeat_interval is not None:
-                    self.hb_interval = config.heartbeat_interval
-                elif isinstance(interval, int) and interval > 0:
-                    self.hb_interval = float(interval)
-                self.state = READY
-                self.booted_once = True
-                self.attempt = 0
-                for connector in range(0 if self.dialect is V16 else 1, config.connectors + 1):
-                    self.call("StatusNotification", self.dialect.status(connector, self.dialect.available))
-                self._arm_heartbeat()
-                if not was_ready:  # a triggered re-boot is not a new connection
-                    self.host.on_booted(self, first)
-            else:  # Pending / Rejected: retry after the interval the CSMS asked for
-                retry = float(interval) if isinstance(interval, int) and interval > 0 else 10.0
-                self._arm_activity(retry, self._retry_boot)
-            return
-        if config.scenario is Scenario.THROUGHPUT and action == config.load_action:
+            self._on_boot_result(payload)
+        elif config.scenario is Scenario.THROUGHPUT and action == config.load_action:
             self._send_load()
-            return
-        if action == "Authorize":
-            status = self.dialect.auth_status(action, payload)
-            self.stats.auth_status[status] += 1
-            if self.phase == AUTHORIZING:
-                if status == "Accepted":
-                    self._start_transaction()
-                else:
-                    self._end_session(failed=True)
+        elif action == "Authorize":
+            self._on_authorized(payload)
         elif step == STEP_START:
             self._on_started(payload)
         elif step == STEP_STOP:
             self._end_session(failed=False)
+
+    def _on_boot_result(self, payload: Payload) -> None:
+        status = str(payload.get("status", "?"))
+        self.stats.boot_status[status] += 1
+        interval = payload.get("interval")
+        if status != "Accepted":  # Pending / Rejected: retry after the interval the CSMS asked for
+            retry = float(interval) if isinstance(interval, int) and interval > 0 else 10.0
+            self._arm_activity(retry, self._retry_boot)
+            return
+        config = self.config
+        first, was_ready = not self.booted_once, self.state == READY
+        if config.heartbeat_interval is not None:
+            self.hb_interval = config.heartbeat_interval
+        elif isinstance(interval, int) and interval > 0:
+            self.hb_interval = float(interval)
+        self.state = READY
+        self.booted_once = True
+        self.attempt = 0
+        for connector in range(0 if self.dialect is V16 else 1, config.connectors + 1):
+            self.call("StatusNotification", self.dialect.status(connector, self.dialect.available))
+        self._arm_heartbeat()
+        if not was_ready:  # a triggered re-boot is not a new connection
+            self.host.on_booted(self, first)
+
+    def _on_authorized(self, payload: Payload) -> None:
+        status = self.dialect.auth_status("Authorize", payload)
+        self.stats.auth_status[status] += 1
+        if self.phase != AUTHORIZING:
+            return
+        if status == "Accepted":
+            self._start_transaction()
+        else:
+            self._end_session(failed=True)
 
     def on_call_error(self, action: str, step: int, code: str) -> None:
         if action == "BootNotification":

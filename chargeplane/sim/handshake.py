@@ -56,26 +56,47 @@ def parse_response(buffer: bytes, key: str) -> Outcome | None:
     if end < 0:
         return Outcome(False, "response_head_too_large") if len(buffer) > MAX_HEAD else None
     head = buffer[:end].decode("latin-1").split("\r\n")
-    status = head[0].split(" ", 2)
+    problem = _status_problem(head[0])
+    if problem is not None:
+        return Outcome(False, problem)
+    headers = _headers(head[1:])
+    if headers is None:
+        return Outcome(False, "invalid_header")
+    problem = _upgrade_problem(headers, key)
+    if problem is not None:
+        return Outcome(False, problem)
+    protocols = headers.get("sec-websocket-protocol", [])
+    return Outcome(True, subprotocol=protocols[0] if protocols else None, consumed=end + 4)
+
+
+def _status_problem(line: str) -> str | None:
+    status = line.split(" ", 2)
     if len(status) < 2 or not status[0].startswith("HTTP/1.") or not status[1].isdigit():
-        return Outcome(False, "invalid_status_line")
-    if status[1] != "101":
-        return Outcome(False, f"http_{status[1]}")
+        return "invalid_status_line"
+    return None if status[1] == "101" else f"http_{status[1]}"
+
+
+def _headers(lines: list[str]) -> dict[str, list[str]] | None:
+    """Header values by lower-case name; None when a line is not a header."""
     headers: dict[str, list[str]] = {}
-    for line in head[1:]:
+    for line in lines:
         name, sep, value = line.partition(":")
         if not sep:
-            return Outcome(False, "invalid_header")
+            return None
         headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return headers
+
+
+def _upgrade_problem(headers: dict[str, list[str]], key: str) -> str | None:
+    """Why a 101 response does not complete our handshake (RFC 6455 §4.1), or None."""
     upgrade = ",".join(headers.get("upgrade", [])).lower()
     connection = {t.strip().lower() for t in ",".join(headers.get("connection", [])).split(",")}
     if upgrade != "websocket" or "upgrade" not in connection:
-        return Outcome(False, "invalid_upgrade")
+        return "invalid_upgrade"
     if headers.get("sec-websocket-accept") != [accept_for(key)]:
-        return Outcome(False, "invalid_accept")
+        return "invalid_accept"
     if headers.get("sec-websocket-extensions"):
-        return Outcome(False, "unrequested_extension")  # RFC 6455 §4.1: fail the connection
-    protocols = headers.get("sec-websocket-protocol", [])
-    if len(protocols) > 1:
-        return Outcome(False, "multiple_subprotocols")
-    return Outcome(True, subprotocol=protocols[0] if protocols else None, consumed=end + 4)
+        return "unrequested_extension"  # we offered none: fail the connection
+    if len(headers.get("sec-websocket-protocol", [])) > 1:
+        return "multiple_subprotocols"
+    return None

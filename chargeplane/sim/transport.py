@@ -129,16 +129,18 @@ class WsLink(asyncio.Protocol):
                 elif event.opcode is Opcode.BINARY:
                     self.endpoint.stats.protocol_errors["binary_frame"] += 1
             elif isinstance(event, Response):
-                exc = ws.handshake_exc
-                if exc is None:
-                    self.charger.on_open(ws.subprotocol)
-                else:
-                    if isinstance(exc, InvalidStatus):
-                        reason = f"http_{exc.response.status_code}"
-                    else:
-                        reason = type(exc).__name__
-                    self.charger.on_handshake_failed(reason)
+                self._on_response(ws)
         self._flush()
+
+    def _on_response(self, ws: ClientProtocol) -> None:
+        """The server answered the opening handshake websockets drove (compression on)."""
+        exc = ws.handshake_exc
+        if exc is None:
+            self.charger.on_open(ws.subprotocol)
+        elif isinstance(exc, InvalidStatus):
+            self.charger.on_handshake_failed(f"http_{exc.response.status_code}")
+        else:
+            self.charger.on_handshake_failed(type(exc).__name__)
 
     def _handshake(self, data: bytes) -> ClientProtocol | None:
         """Our own opening handshake (no extensions); the ClientProtocol starts OPEN."""

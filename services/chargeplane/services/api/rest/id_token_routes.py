@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -188,50 +189,11 @@ def _csv_records(text: str) -> list[dict[str, Any]]:
     ),
 )
 async def import_tokens(request: Request, _: Operator) -> ImportResult:
-    body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        raise ProblemError(413, f"uploads are limited to {MAX_IMPORT_BYTES} bytes")
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ProblemError(400, "the upload is not UTF-8") from None
-    if kind == "text/csv":
-        records = _csv_records(text)
-    elif kind == "application/json":
-        try:
-            records = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise ProblemError(400, f"the JSON is malformed: {exc}") from None
-        if not isinstance(records, list):
-            raise ProblemError(400, "the JSON body must be a list of tokens")
-    else:
-        raise ProblemError(415, "send text/csv or application/json")
-    errors: list[RowError] = []
-    messages: list[pb.Token] = []
-    positions: list[int] = []
-    seen: dict[str, int] = {}
-    for number, record in enumerate(records, 1):
-        if not isinstance(record, dict):
-            errors.append(RowError(row=number, message="not an object"))
-            continue
-        if "__extra__" in record:
-            errors.append(RowError(row=number, message="more fields than header columns"))
-            continue
-        try:
-            message = _to_pb(Token.model_validate(record))
-            if message.id_token in seen:
-                errors.append(RowError(row=number, message=f"id_token repeats row {seen[message.id_token]}"))
-                continue
-            seen[message.id_token] = number
-            messages.append(message)
-            positions.append(number)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            errors.append(RowError(row=number, message=f"{where}: {first['msg']}" if where else first["msg"]))
-        except ValueError as exc:
-            errors.append(RowError(row=number, message=str(exc)))
+    records = _upload_records(
+        await request.body(), request.headers.get("content-type", "").split(";")[0].strip().lower()
+    )
+    rows = _validated_rows(records)
+    errors, messages, positions = rows.errors, rows.messages, rows.positions
     created = updated = 0
     if messages:
         stub, deadline = _auth(request)
@@ -240,3 +202,66 @@ async def import_tokens(request: Request, _: Operator) -> ImportResult:
         errors.extend(RowError(row=positions[e.row], message=e.message) for e in reply.errors)
     errors.sort(key=lambda e: e.row)
     return ImportResult(created=created, updated=updated, errors=errors)
+
+
+def _upload_records(body: bytes, kind: str) -> list[Any]:
+    """The uploaded rows, from CSV or a JSON list; a problem (413/400/415) otherwise."""
+    if len(body) > MAX_IMPORT_BYTES:
+        raise ProblemError(413, f"uploads are limited to {MAX_IMPORT_BYTES} bytes")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(400, "the upload is not UTF-8") from None
+    if kind == "text/csv":
+        return _csv_records(text)
+    if kind != "application/json":
+        raise ProblemError(415, "send text/csv or application/json")
+    try:
+        records = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ProblemError(400, f"the JSON is malformed: {exc}") from None
+    if not isinstance(records, list):
+        raise ProblemError(400, "the JSON body must be a list of tokens")
+    return records
+
+
+@dataclass
+class _Rows:
+    """Rows that passed validation (with their upload row numbers) and those that did not."""
+
+    messages: list[pb.Token] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _validated_rows(records: list[Any]) -> _Rows:
+    """Each row validated alone; a repeated id_token is an error of the later row."""
+    rows = _Rows()
+    seen: dict[str, int] = {}
+    for number, record in enumerate(records, 1):
+        try:
+            message = _row_message(record)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            rows.errors.append(RowError(row=number, message=f"{where}: {first['msg']}" if where else first["msg"]))
+            continue
+        except ValueError as exc:
+            rows.errors.append(RowError(row=number, message=str(exc)))
+            continue
+        if message.id_token in seen:
+            rows.errors.append(RowError(row=number, message=f"id_token repeats row {seen[message.id_token]}"))
+            continue
+        seen[message.id_token] = number
+        rows.messages.append(message)
+        rows.positions.append(number)
+    return rows
+
+
+def _row_message(record: Any) -> pb.Token:
+    """One row as a token message; ValueError (or pydantic's ValidationError) says why not."""
+    if not isinstance(record, dict):
+        raise ValueError("not an object")
+    if "__extra__" in record:
+        raise ValueError("more fields than header columns")
+    return _to_pb(Token.model_validate(record))
