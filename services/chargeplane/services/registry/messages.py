@@ -20,7 +20,7 @@ from chargeplane.domain.chargepoints import (
     StatusReport,
 )
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.presence import Owner
+from chargeplane.routing.presence import Owner
 from chargeplane.rpc.errors import InvalidArgument
 from chargeplane.rpc.timestamps import optional_datetime, to_timestamp
 

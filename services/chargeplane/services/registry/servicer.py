@@ -13,7 +13,7 @@ from chargeplane.config import BootPolicy, Settings
 from chargeplane.domain.chargepoints import RegistrationStatus
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.pb.registry.v1 import registry_pb2_grpc as pb_grpc
-from chargeplane.presence import PresenceRegistry
+from chargeplane.routing.presence import PresenceRegistry
 from chargeplane.rpc.errors import NotFound, translate_errors
 
 from . import messages
