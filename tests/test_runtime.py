@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
@@ -24,6 +23,7 @@ from ocpp.v201.datatypes import ChargingStationType
 
 from chargeplane.embedded._process import free_port
 from tests.chargers import library_charger, raw_charger
+from tests.eventually import TRANSIENT, eventually
 
 CLI = str(Path(sys.executable).parent / "chargeplane")
 
@@ -140,14 +140,13 @@ async def test_components_in_separate_processes(db_url: str, redis_url: str, tmp
         process([CLI, "serve", "api"], api_env),
     ):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    gateway_ready = (await http.get(f"http://127.0.0.1:{gateway_port}/readyz")).status_code == 200
-                    if gateway_ready and (await http.get("/readyz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("components did not become ready")
+
+            async def components_ready() -> bool:
+                gateway = await http.get(f"http://127.0.0.1:{gateway_port}/readyz")
+                return gateway.status_code == 200 and (await http.get("/readyz")).status_code == 200
+
+            # Connection refused while a process is still starting: httpx.TransportError.
+            await eventually(components_ready, timeout=30, interval=0.1, transient=(*TRANSIENT, httpx.TransportError))
             await _boot_both(f"ws://127.0.0.1:{gateway_port}/ocpp")
             headers = {"Authorization": "Bearer cpk_test-token-for-serve"}
             async with library_charger(f"ws://127.0.0.1:{gateway_port}/ocpp", "RUN-LIVE", "2.0.1") as cp:

@@ -22,6 +22,7 @@ from chargeplane.db.pool import create_pool
 from chargeplane.pb.registry.v1 import registry_pb2_grpc
 from chargeplane.services.api import create_app, ensure_bootstrap_token
 from chargeplane.services.registry import add_to_server
+from tests.eventually import eventually
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ class Api:
     client: httpx.AsyncClient  # authenticated with the bootstrap token
     anonymous: httpx.AsyncClient
     token: str
-    registry: registry_pb2_grpc.RegistryServiceStub  # direct gRPC access, to set up data
+    registry: registry_pb2_grpc.RegistryServiceAsyncStub  # direct gRPC access, to set up data
     registry_server: Any
 
 
@@ -67,9 +68,8 @@ async def api(pool: asyncpg.Pool, redis: Redis, settings: Settings) -> AsyncIter
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        assert not serving.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.started or serving.done())
+    assert server.started, "uvicorn did not start"
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     async with (

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from chargeplane.pb.auth.v1 import auth_pb2 as pb
-from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceStub
+
+if TYPE_CHECKING:  # the grpc.aio stub type exists in the .pyi only
+    from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
 
 
-async def _status(auth: AuthServiceStub, token: str, cp: str = "CP-1") -> int:
+async def _status(auth: AuthServiceAsyncStub, token: str, cp: str = "CP-1") -> int:
     reply = await auth.Authorize(pb.AuthorizeRequest(charge_point_id=cp, id_token=token))
     return int(reply.status)
 
 
-async def test_crud(http: httpx.AsyncClient, auth: AuthServiceStub) -> None:
+async def test_crud(http: httpx.AsyncClient, auth: AuthServiceAsyncStub) -> None:
     created = await http.put("/v1/id-tokens/CARD-1", json={"type": "ISO14443", "group_id": "FLEET"})
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "Accepted"
@@ -35,7 +39,9 @@ async def test_crud(http: httpx.AsyncClient, auth: AuthServiceStub) -> None:
     assert (await http.get("/v1/id-tokens", headers={"Authorization": "Bearer nope"})).status_code == 401
 
 
-async def test_csv_import_reports_bad_rows_and_stores_good_ones(http: httpx.AsyncClient, auth: AuthServiceStub) -> None:
+async def test_csv_import_reports_bad_rows_and_stores_good_ones(
+    http: httpx.AsyncClient, auth: AuthServiceAsyncStub
+) -> None:
     csv_text = (
         "id_token,type,status,expiry,group_id,sites,charge_points\n"
         "A1,ISO14443,Accepted,,FLEET,,\n"

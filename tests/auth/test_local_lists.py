@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,7 +19,9 @@ from chargeplane.domain.auth import (
     plan_update,
 )
 from chargeplane.pb.auth.v1 import auth_pb2 as pb
-from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceStub
+
+if TYPE_CHECKING:  # the grpc.aio stub type exists in the .pyi only
+    from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 statuses = st.sampled_from([AuthorizationStatus.ACCEPTED, AuthorizationStatus.BLOCKED, AuthorizationStatus.INVALID])
@@ -84,7 +87,7 @@ def test_expired_and_foreign_tokens() -> None:
     }
 
 
-async def test_plan_and_confirm_through_the_service(auth: AuthServiceStub) -> None:
+async def test_plan_and_confirm_through_the_service(auth: AuthServiceAsyncStub) -> None:
     for name, status in (("L1", pb.AUTHORIZATION_STATUS_ACCEPTED), ("L2", pb.AUTHORIZATION_STATUS_BLOCKED)):
         await auth.UpsertToken(pb.UpsertTokenRequest(token=pb.Token(id_token=name, status=status)))
     plan = await auth.PlanLocalList(pb.PlanLocalListRequest(charge_point_id="CP-LL"))

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -124,25 +123,6 @@ async def operator(k8s: ApiServerEmulator) -> AsyncIterator[OperatorRunner]:
     runner = OperatorRunner()
     yield runner
     await runner.stop_all()
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll `check` until it returns a truthy value without raising; fail with its last error."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    last: BaseException | None = None
-    while True:
-        try:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            last = AssertionError(f"{check} returned {result!r}")
-        except (AssertionError, KeyError, IndexError, TypeError) as exc:
-            last = exc
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {last}") from last
-        await asyncio.sleep(interval)
 
 
 @pytest.fixture

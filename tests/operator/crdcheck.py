@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import celpy
+import celpy.adapter
+import celpy.evaluation
 import jsonschema
 
 from chargeplane.operator.crds import all_crds
@@ -63,11 +65,11 @@ def _rules(schema: dict[str, Any], value: Any, old: Any, where: str) -> Iterator
 
 
 def cel(expression: str, self_value: Any, old_value: Any = None) -> bool:
-    activation = {"self": celpy.json_to_cel(self_value)}
+    activation = {"self": celpy.adapter.json_to_cel(self_value)}
     if old_value is not None:
-        activation["oldSelf"] = celpy.json_to_cel(old_value)
+        activation["oldSelf"] = celpy.adapter.json_to_cel(old_value)
     result = _CEL.program(_CEL.compile(expression)).evaluate(activation)
-    if isinstance(result, celpy.CELEvalError):
+    if isinstance(result, celpy.evaluation.CELEvalError):
         raise result
     return bool(result)
 

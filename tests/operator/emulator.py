@@ -109,9 +109,9 @@ class ApiServerEmulator(kmock.KubernetesEmulator):
         return response
 
     def _has_status(self, request: rendering.Request) -> bool:
-        for res, info in self.resources.items():
+        for res in self.resources:
             if res == request.resource:
-                return "status" in info.subresources
+                return "status" in self.resources[res].subresources
         return False
 
     async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
@@ -131,6 +131,7 @@ class ApiServerEmulator(kmock.KubernetesEmulator):
         return await super()._handle(request)
 
     def _bookkeep_patch(self, request: rendering.Request) -> None:
+        assert request.resource is not None and request.name is not None  # checked by _handle
         key = (request.resource, request.namespace, request.name)
         if key not in self.objects or self.objects[key].deleted:
             return  # the emulator answers 404 itself

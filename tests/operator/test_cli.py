@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from chargeplane.operator import bootstrap
 from chargeplane.operator.cli import operator as operator_command
-from chargeplane.operator.kube import KubeClient
-from tests.operator.conftest import eventually
+from chargeplane.operator.kube import PLURALS, KubeClient
+from tests.eventually import eventually
 from tests.operator.emulator import ApiServerEmulator
 from tests.operator.test_operator_sites import CPLANES, NS, exists, obj
 
@@ -48,7 +48,7 @@ def test_replicas_get_distinct_priorities() -> None:
 async def test_ensure_all_waits_for_a_late_crd(k8s: ApiServerEmulator, api: KubeClient) -> None:
     # A resource the emulator does not serve yet answers 404, as before a CRD is established.
     obj_ = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": NS}}
-    bootstrap.PLURALS["Widget"] = "widgets"
+    PLURALS["Widget"] = "widgets"
     attempts = 0
 
     async def establish_later() -> None:
@@ -81,6 +81,7 @@ async def test_operator_process_applies_its_control_plane_and_peers(
         await eventually(lambda: exists(k8s, CPLANES, "chargeplane"), 30)
         await eventually(lambda: exists(k8s, "apps/v1/deployments", "chargeplane-registry"), 30)
         peers = await eventually(lambda: obj(k8s, "kopf.dev/v1/kopfpeerings", "cp").get("status"), 30)
+        assert peers is not None
         (peer,) = peers.values()
         assert peer["priority"] == bootstrap.effective_priority(100, "op-0")
 

@@ -14,7 +14,8 @@ from typing import Any
 from chargeplane.operator import resources as r
 from chargeplane.operator.kube import KubeClient
 from chargeplane.operator.registry import RegistryClient
-from tests.operator.conftest import OperatorRunner, eventually
+from tests.eventually import eventually
+from tests.operator.conftest import OperatorRunner
 from tests.operator.emulator import ApiServerEmulator
 from tests.operator.test_operator_sites import CPS, NS, SITES, exists, obj
 
@@ -157,6 +158,7 @@ async def test_charge_point_lifecycle_with_a_real_registry(
         await api.create(example(examples, "ChargePoint", "ams-ac-02"), NS)
 
         found = await eventually(lambda: registry.get("AMS-DC-01"))
+        assert found is not None
         assert (found.site, found.registered) == ("depot-amsterdam", True)
         ready = await eventually(lambda: condition(k8s, CPS, "ams-dc-01", "Ready"))
         assert (ready["status"], ready["reason"], ready["observedGeneration"]) == ("True", "Registered", 1)

@@ -15,7 +15,8 @@ from chargeplane.operator import resources as r
 from chargeplane.operator.kube import KubeClient
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import library_charger
-from tests.operator.conftest import OperatorRunner, eventually
+from tests.eventually import eventually
+from tests.operator.conftest import OperatorRunner
 from tests.operator.emulator import ApiServerEmulator
 from tests.operator.test_operator_chargepoints import charge_point, condition, setup_site
 from tests.operator.test_operator_sites import CPS, NS, SITES, obj
@@ -47,8 +48,14 @@ async def test_status_follows_a_live_charger(
             call.BootNotification(charging_station={"model": "DC150", "vendor_name": "ACME"}, reason="PowerUp")
         )
         assert boot.status == "Accepted"
+
         # Connected comes with the WebSocket, vendor/model with the recorded Boot: wait for both.
-        status = await eventually(lambda: (s := obj(k8s, CPS, "live-1")["status"])["connected"] and "vendor" in s and s)
+        def connected_and_booted() -> dict[str, Any] | None:
+            status: dict[str, Any] = obj(k8s, CPS, "live-1")["status"]
+            return status if status["connected"] and "vendor" in status else None
+
+        status = await eventually(connected_and_booted)
+        assert status is not None
         assert status["protocol"] == "ocpp2.0.1"
         assert status["gateway"] == allinone.settings.pod_name
         assert (status["vendor"], status["model"]) == ("ACME", "DC150")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from chargeplane.operator import resources as r
 from chargeplane.operator.kube import KubeClient
-from tests.operator.conftest import OperatorRunner, eventually
+from tests.eventually import eventually
+from tests.operator.conftest import OperatorRunner
 from tests.operator.emulator import ApiServerEmulator
 
 NS = "chargeplane"
@@ -66,7 +68,7 @@ async def test_site_gets_its_gateway_shards(
         ("v1/configmaps", "depot-amsterdam-smart-charging"),
         ("networking.k8s.io/v1/ingresses", "depot-amsterdam-gateway"),
     ]:
-        child = await eventually(lambda resource=resource, name=name: obj(k8s, resource, name))
+        child = await eventually(functools.partial(obj, k8s, resource, name))
         assert child["metadata"]["ownerReferences"][0]["name"] == "depot-amsterdam"
     status = await eventually(lambda: obj(k8s, SITES, "depot-amsterdam")["status"])
     assert status["shards"] == 2 and status["limitKw"] == 225.0

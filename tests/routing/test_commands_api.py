@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 
 from chargeplane.routing.presence import PresenceRegistry
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, raw_charger
+from tests.eventually import eventually
 from tests.routing.conftest import make_token
 
 
 async def _registered(allinone: AllInOne, cp_id: str) -> None:
     presence = PresenceRegistry(allinone.redis)
-    for _ in range(200):
-        if await presence.lookup(cp_id) is not None:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("never registered")
+    await eventually(lambda: presence.lookup(cp_id), timeout=5)
 
 
-async def _answer(charger: RawCharger, reply: list[object]) -> list[object]:
+async def _answer(charger: RawCharger, reply: list[Any]) -> list[Any]:
     incoming = await charger.recv()
     await charger.send([reply[0], incoming[1], *reply[1:]])
     return incoming

@@ -8,15 +8,8 @@ import httpx
 
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import raw_charger
+from tests.eventually import eventually
 from tests.routing.test_commands_api import _answer, _registered
-
-
-async def _until(check, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 async def test_configuration_device_model_and_notifications(allinone: AllInOne, api: httpx.AsyncClient) -> None:
@@ -42,7 +35,7 @@ async def test_configuration_device_model_and_notifications(allinone: AllInOne, 
             settings = (await api.get("/v1/chargepoints/DEV-1/configuration")).json()
             return settings[0]["last_result"] == "Accepted" and not settings[0]["pending"]
 
-        await _until(pushed_ok)
+        await eventually(pushed_ok, timeout=5)
 
         await _registered(allinone, "DEV-1")
         request = asyncio.create_task(api.post("/v1/chargepoints/DEV-1/commands/get-configuration", json={}))

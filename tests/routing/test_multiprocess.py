@@ -15,20 +15,19 @@ import pytest
 
 from chargeplane.embedded._process import free_port
 from tests.chargers import RawCharger, raw_charger
+from tests.eventually import TRANSIENT, eventually
 from tests.test_runtime import CLI, process
 
 TOKEN = "cpk_multiprocess-test-token-0123456789"
 
 
 async def _until_ready(http: httpx.AsyncClient, urls: list[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            codes = [(await http.get(url)).status_code for url in urls]
-            if all(code == 200 for code in codes):
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not ready: {urls}")
+    async def all_ready() -> bool:
+        codes = [(await http.get(url)).status_code for url in urls]
+        return all(code == 200 for code in codes)
+
+    # Connection refused while a process is still starting: httpx.TransportError.
+    await eventually(all_ready, timeout=timeout, interval=0.1, transient=(*TRANSIENT, httpx.TransportError))
 
 
 async def _command(http: httpx.AsyncClient, charger: RawCharger | None, cp_id: str) -> httpx.Response:
@@ -43,13 +42,12 @@ async def _command(http: httpx.AsyncClient, charger: RawCharger | None, cp_id: s
 
 
 async def _owned_by(http: httpx.AsyncClient, cp_id: str, pod: str | None) -> None:
-    for _ in range(200):
+    async def owner_is_pod() -> bool:
         response = await http.get(f"/v1/chargepoints/{cp_id}")
         connection = response.json().get("connection") if response.status_code == 200 else None
-        if (connection or {}).get("gateway") == pod:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{cp_id} never owned by {pod}")
+        return bool((connection or {}).get("gateway") == pod)
+
+    await eventually(owner_is_pod, timeout=10)
 
 
 @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 import httpx
@@ -17,9 +18,12 @@ from tests.chargers import raw_charger
 from tests.routing.conftest import make_token
 from tests.routing.test_commands_api import _answer, _registered
 
+if TYPE_CHECKING:  # the grpc.aio stub type exists in the .pyi only
+    from chargeplane.pb.api.v1.api_pb2_grpc import OperatorServiceAsyncStub
+
 
 @pytest.fixture
-async def operator(allinone: AllInOne) -> AsyncIterator[OperatorServiceStub]:
+async def operator(allinone: AllInOne) -> AsyncIterator[OperatorServiceAsyncStub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{allinone.grpc_port}") as channel:
         yield OperatorServiceStub(channel)
 
@@ -55,7 +59,7 @@ async def test_one_reset_command_for_both_versions(
             assert record["status"] == "rejected"
 
 
-async def test_operator_grpc_api(allinone: AllInOne, operator: OperatorServiceStub) -> None:
+async def test_operator_grpc_api(allinone: AllInOne, operator: OperatorServiceAsyncStub) -> None:
     admin = (("authorization", f"Bearer {allinone.api_token}"),)
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await operator.ListChargePoints(pb.ListChargePointsRequest())

@@ -22,6 +22,7 @@ import jsonschema
 import ocpp
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.typing import Subprotocol
 
 # `bench` (the server harness) lives at the repository root, which is not on sys.path
 # when pytest runs from the venv's entry point.
@@ -90,7 +91,7 @@ PROFILE_201 = {
 }
 
 # CSMS-initiated CALLs sent after boot; RemoteStop/RequestStop and Reset follow later.
-COMMANDS = {
+COMMANDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "1.6": [
         ("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "1"}),
         ("ChangeConfiguration", {"key": "NoSuchKey", "value": "x"}),
@@ -216,7 +217,13 @@ async def start_csms() -> AsyncIterator[Callable[..., Any]]:
 
     async def start(csms: FakeCsms) -> FakeCsms:
         server = await stack.enter_async_context(
-            serve(csms.handler, "127.0.0.1", 0, subprotocols=["ocpp1.6", "ocpp2.0.1"], compression=None)
+            serve(
+                csms.handler,
+                "127.0.0.1",
+                0,
+                subprotocols=[Subprotocol("ocpp1.6"), Subprotocol("ocpp2.0.1")],
+                compression=None,
+            )
         )
         port = next(iter(server.sockets)).getsockname()[1]
         csms.url = f"ws://127.0.0.1:{port}/ocpp"

@@ -15,7 +15,8 @@ from chargeplane.sim.messages import V16
 
 @pytest.fixture(scope="module")
 def baseline() -> Iterator[BaselineServer]:
-    with BaselineServer() as server:
+    server = BaselineServer()
+    with server:
         yield server
 
 
