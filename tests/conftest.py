@@ -24,18 +24,31 @@ TEMPLATE_DB = "cp_template"
 _db_counter = itertools.count()
 
 
+def _outside_pytest_tmp(prefix: str) -> Path:
+    """A fresh directory for data an embedded PostgreSQL keeps. Not under pytest's temp
+    root: any pytest session that starts meanwhile (another xdist run, another checkout)
+    resets that root to 0700, which would cut the unprivileged server user off its data."""
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[EmbeddedPostgres]:
     from chargeplane.db.migrate import upgrade
 
-    # Not under pytest's temp root: a concurrent pytest session resets that root's
-    # permissions, which would cut the unprivileged server user off its data.
-    data_dir = Path(tempfile.mkdtemp(prefix="chargeplane-pg-"))
+    data_dir = _outside_pytest_tmp("chargeplane-pg-")
     server = EmbeddedPostgres(data_dir, durable=False, database=TEMPLATE_DB)
     server.start()
     upgrade(server.url)
     yield server
     server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def server_data_dir() -> Iterator[Path]:
+    """A data directory for a `chargeplane run` that starts its own embedded PostgreSQL."""
+    data_dir = _outside_pytest_tmp("chargeplane-run-")
+    yield data_dir
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -91,9 +91,9 @@ async def _boot_both(url: str) -> None:
 
 
 @pytest.mark.slow
-async def test_chargeplane_run_end_to_end(tmp_path: Path) -> None:
+async def test_chargeplane_run_end_to_end(server_data_dir: Path) -> None:
     ports = {name: free_port() for name in ("gateway", "api", "grpc")}
-    args = [CLI, "run", "--data-dir", str(tmp_path / "data"), "--gateway-port", str(ports["gateway"]),
+    args = [CLI, "run", "--data-dir", str(server_data_dir), "--gateway-port", str(ports["gateway"]),
             "--api-port", str(ports["api"]), "--grpc-port", str(ports["grpc"])]  # fmt: skip
     with process(args, env={"CHARGEPLANE_LOG_JSON": "true"}) as proc:
         charger_url = _wait_for_line(proc, r"charger URL:\s+(\S+)/<chargePointId>").group(1)
@@ -146,7 +146,7 @@ async def test_components_in_separate_processes(db_url: str, redis_url: str, tmp
                 return gateway.status_code == 200 and (await http.get("/readyz")).status_code == 200
 
             # Connection refused while a process is still starting: httpx.TransportError.
-            await eventually(components_ready, timeout=30, interval=0.1, transient=(*TRANSIENT, httpx.TransportError))
+            await eventually(components_ready, timeout=60, interval=0.1, transient=(*TRANSIENT, httpx.TransportError))
             await _boot_both(f"ws://127.0.0.1:{gateway_port}/ocpp")
             headers = {"Authorization": "Bearer cpk_test-token-for-serve"}
             async with library_charger(f"ws://127.0.0.1:{gateway_port}/ocpp", "RUN-LIVE", "2.0.1") as cp:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 from redis.asyncio import Redis
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
 from chargeplane.routing.presence import PresenceRegistry
+from chargeplane.rpc.timestamps import to_timestamp
 
 from .conftest import Api
 from .problems import assert_problem
@@ -24,8 +24,7 @@ async def test_get_charge_point_with_connectors_and_connection(api: Api, redis: 
             station=pb.StationInfo(vendor="Acme", model="Volt", firmware_version="1.2"),
         )
     )
-    at = Timestamp()
-    at.FromDatetime(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    at = to_timestamp(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
     await api.registry.RecordStatus(
         pb.RecordStatusRequest(
             charge_point_id="CP-1",
