@@ -111,3 +111,11 @@ async def allinone(settings: Settings) -> AsyncIterator[AllInOne]:
     """The whole CSMS in this process: registry gRPC, one gateway, REST API."""
     async with all_in_one(settings) as running:
         yield running
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n N --dist loadgroup`, the slow multi-process tests share one worker:
+    each starts several server processes, and two at once would starve a 2-core machine."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group("processes"))

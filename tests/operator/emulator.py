@@ -62,6 +62,10 @@ RESOURCES = [
 ]
 
 
+_WRITES = frozenset({enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE})
+_NOT_SERVED = "the server could not find the requested resource"
+
+
 class ApiServerEmulator(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -108,6 +112,9 @@ class ApiServerEmulator(kmock.KubernetesEmulator):
         response: aiohttp.web.StreamResponse = await super()._render_error(exc)
         return response
 
+    def _serves(self, resource: Any) -> bool:
+        return any(res == resource for res in self.resources)
+
     def _has_status(self, request: rendering.Request) -> bool:
         for res in self.resources:
             if res == request.resource:
@@ -115,6 +122,10 @@ class ApiServerEmulator(kmock.KubernetesEmulator):
         return False
 
     async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        if request.resource is not None and request.action in _WRITES and not self._serves(request.resource):
+            # kmock would store an object of any resource; an apiserver answers 404 until the
+            # resource (e.g. its CRD) is served, which is what bootstrap.ensure_all waits out.
+            return await self._render_error(kmock.KubernetesError(status=404, reason="NotFound", message=_NOT_SERVED))
         if request.resource is not None:
             if request.action == enums.action.CREATE and isinstance(request.data, dict):
                 meta = request.data.setdefault("metadata", {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -45,20 +47,19 @@ def test_replicas_get_distinct_priorities() -> None:
     assert bootstrap.effective_priority(100, pods[0]) == bootstrap.effective_priority(100, pods[0])
 
 
-async def test_ensure_all_waits_for_a_late_crd(k8s: ApiServerEmulator, api: KubeClient) -> None:
+async def test_ensure_all_waits_for_a_late_crd(
+    k8s: ApiServerEmulator, api: KubeClient, caplog: pytest.LogCaptureFixture
+) -> None:
     # A resource the emulator does not serve yet answers 404, as before a CRD is established.
     obj_ = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": NS}}
     PLURALS["Widget"] = "widgets"
-    attempts = 0
-
-    async def establish_later() -> None:
-        nonlocal attempts
-        await asyncio.sleep(0.3)
-        k8s.resources["example.com/v1/widgets"] = k8s.ResourceInfo(kind="Widget", namespaced=True)
-
-    task = asyncio.create_task(establish_later())
-    await bootstrap.ensure_all(api, [obj_], attempts=20, delay=0.1)
-    await task
+    caplog.set_level(logging.INFO, logger=bootstrap.__name__)
+    ensuring = asyncio.create_task(bootstrap.ensure_all(api, [obj_], attempts=400, delay=0.05))
+    # It met the 404 and waits: only now is the CRD established.
+    await eventually(lambda: "waiting for the Widget API" in caplog.text)
+    assert not ensuring.done() and not exists(k8s, "example.com/v1/widgets", "w")
+    k8s.resources["example.com/v1/widgets"] = k8s.ResourceInfo(kind="Widget", namespaced=True)
+    await ensuring
     assert exists(k8s, "example.com/v1/widgets", "w")
 
 
