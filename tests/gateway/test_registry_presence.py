@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from chargeplane.config import Settings
 from chargeplane.embedded import EmbeddedRedis
-from chargeplane.gateway.backend import GrpcBackend
+from chargeplane.gateway.clients.registry import RegistryClient
 from chargeplane.gateway.server import GatewayServer
 from chargeplane.presence import PresenceRegistry, epoch_key, owner_key
 from chargeplane.runtime.components import AllInOne, all_in_one
@@ -35,8 +35,8 @@ async def second_gateway(allinone: AllInOne, pod: str, redis: Redis | None = Non
         update={"pod_name": pod, "gateway_port": 0, "gateway_grpc_address": f"{pod}:50052"}
     )
     async with grpc.aio.insecure_channel(f"127.0.0.1:{allinone.grpc_port}") as channel:
-        backend = GrpcBackend(channel, deadline=5, flush_interval=0.2)
-        gateway = GatewayServer(settings, backend, redis or allinone.redis)
+        registry = RegistryClient(channel, deadline=5, flush_interval=0.2)
+        gateway = GatewayServer(settings, registry, redis or allinone.redis)
         await gateway.start()
         try:
             yield gateway

@@ -11,14 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import grpc
 import pytest
 from redis.asyncio import Redis
 
 from chargeplane.config import Settings
 from chargeplane.db.pool import create_pool
 from chargeplane.domain.meter import sample_v16
-from chargeplane.gateway.tx_backend import TxBackend
+from chargeplane.gateway.clients.meter_stream import RedisMeterStream
 from chargeplane.services.transactions.meter_writer import MeterWriter, maintain_partitions
 
 from .conftest import eventually
@@ -52,8 +51,7 @@ async def test_consumers_killed_mid_batch_lose_and_duplicate_nothing(db_url: str
     )
     redis = Redis.from_url(redis_url)
     pool = await create_pool(db_url)
-    unused = grpc.aio.insecure_channel("127.0.0.1:9")  # the producer side only needs Redis
-    producer = TxBackend(unused, unused, redis, deadline=1, stream=settings.meter_stream, stream_maxlen=10_000)
+    producer = RedisMeterStream(redis, settings.meter_stream, maxlen=10_000)
     try:
         await maintain_partitions(pool, settings, datetime.now(UTC))
         t0 = datetime.now(UTC).replace(microsecond=0)
@@ -66,9 +64,9 @@ async def test_consumers_killed_mid_batch_lose_and_duplicate_nothing(db_url: str
                 for s in range(SAMPLES)
             ]
             key = f"msg-{m}".encode()
-            await producer.publish_meter_values("CP-STREAM", 1, 1, "77", samples, key)
+            await producer.publish("CP-STREAM", 1, 1, "77", samples, key)
             if m % 10 == 0:  # the charger retried this message: the same content again
-                await producer.publish_meter_values("CP-STREAM", 1, 1, "77", samples, key)
+                await producer.publish("CP-STREAM", 1, 1, "77", samples, key)
         # Consumer A dies after reading 10 entries, before writing anything.
         a = _consumer(db_url, redis_url, "doomed-a", 10, "after-read")
         await _ready(a)
@@ -105,7 +103,6 @@ async def test_consumers_killed_mid_batch_lose_and_duplicate_nothing(db_url: str
         )
         assert [r["value"] for r in energy] == [float(m * 100) for m in range(MESSAGES)]
     finally:
-        await unused.close()
         await pool.close()
         await redis.aclose()
 

@@ -258,8 +258,11 @@ async def test_boot_flags_open_transactions(cs: AllInOne, ocpp_url: str, add_tok
         await boot(c)
         tx_id = (await c.call("StartTransaction", start_payload("TAG4")))[2]["transactionId"]
         await boot(c)  # the charger rebooted
-        flags = await cs.pool.fetchval("SELECT flags FROM transactions WHERE id = $1", tx_id)
-        assert "open_at_reboot" in flags
+
+        async def flagged() -> bool:  # a post-boot hook: runs once the boot is answered
+            return "open_at_reboot" in await cs.pool.fetchval("SELECT flags FROM transactions WHERE id = $1", tx_id)
+
+        await eventually(flagged)
         # The stop it had queued still ends the transaction.
         stop = {"transactionId": tx_id, "meterStop": 1500, "timestamp": "2026-11-23T10:30:00Z", "reason": "Reboot"}
         assert (await c.call("StopTransaction", stop))[0] == 3

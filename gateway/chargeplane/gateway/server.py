@@ -27,11 +27,13 @@ from websockets.typing import Subprotocol
 from chargeplane.config import Settings
 from chargeplane.domain.chargepoints import Protocol
 from chargeplane.gateway import metrics
-from chargeplane.gateway.backend import Backend
-from chargeplane.gateway.connection import Dispatcher, OcppConnection
-from chargeplane.gateway.dispatch import build_dispatchers
+from chargeplane.gateway.assembly import dependencies
+from chargeplane.gateway.connection import OcppConnection
+from chargeplane.gateway.dependencies import Dependencies
 from chargeplane.gateway.identity import BadPath, Identity, parse_path
+from chargeplane.gateway.ports import Registry
 from chargeplane.gateway.validation import warm_up
+from chargeplane.gateway.versions import build_dispatchers
 from chargeplane.presence import Lease, PresenceRegistry, evict_channel
 from chargeplane.tasks import spawn
 
@@ -54,18 +56,20 @@ def _select_subprotocol(connection: ServerConnection, offered: Any) -> Subprotoc
 
 
 class GatewayServer:
-    def __init__(
-        self, settings: Settings, backend: Backend, redis: Redis, dispatchers: dict[str, Dispatcher] | None = None
-    ) -> None:
+    """`registry` records last-seen times; `deps` are the handlers' services (by default:
+    the registry only, so no authorization, transaction or meter-value block)."""
+
+    def __init__(self, settings: Settings, registry: Registry, redis: Redis, deps: Dependencies | None = None) -> None:
         self.settings = settings
-        self.backend = backend
+        self.registry = registry
+        self.deps = deps if deps is not None else dependencies(registry)
         self.presence = PresenceRegistry(
             redis, pod=settings.pod_name, address=settings.gateway_grpc_address, ttl=settings.presence_ttl
         )
         self.redis = redis
         self.connections: dict[str, OcppConnection] = {}
         self.leases: dict[str, Lease] = {}
-        self._dispatchers = dispatchers if dispatchers is not None else build_dispatchers(backend)
+        self._dispatchers = build_dispatchers(self.deps)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
@@ -121,6 +125,7 @@ class GatewayServer:
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
+        await self.deps.after_boot.stop()
 
     # ------------------------------------------------------------- handshake
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -163,7 +168,7 @@ class GatewayServer:
             dispatcher=dispatcher,
             call_queue_limit=self.settings.call_queue_limit,
             call_timeout=self.settings.call_timeout,
-            on_activity=self.backend.touch,
+            on_activity=self.registry.touch,
         )
         cp_id = identity.cp_id
         previous = self.connections.get(cp_id)

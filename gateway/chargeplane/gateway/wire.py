@@ -1,13 +1,18 @@
-"""Helpers both version packages share: timestamps and the handler table type."""
+"""Wire-format helpers every version package uses: OCPP date-times, integer ranges the
+components' messages can carry, and payload building."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from chargeplane.gateway.errors import ErrorKind, OcppError
 
 _last_now: tuple[int, str] = (0, "")
+
+INT32 = range(-(2**31), 2**31)
+INT64 = range(-(2**63), 2**63)
 
 
 def now_iso() -> str:
@@ -21,6 +26,7 @@ def now_iso() -> str:
 
 
 def to_iso(value: datetime) -> str:
+    """UTC, millisecond precision, 'Z' suffix: what every charger parses."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -31,3 +37,14 @@ def parse_time(value: str) -> datetime:
     except ValueError:
         raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"invalid date-time {value!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def in_range(value: int, allowed: range, field: str) -> int:
+    """Integers the schema allows but the messages between components cannot carry."""
+    if value not in allowed:
+        raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"{field} is out of range")
+    return value
+
+
+def drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}

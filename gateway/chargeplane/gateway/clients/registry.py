@@ -1,8 +1,7 @@
-"""What the gateway needs from the services, in domain terms, and its gRPC implementation.
+"""The registry service over gRPC: boots, connector status, last-seen times, device state.
 
-Handlers of both OCPP versions call this one interface, so business rules live once,
-in the services. Last-seen times are batched here: one RecordActivity call per flush
-interval for all chargers heard from, never a database write per Heartbeat.
+Last-seen times are batched: one RecordActivity call per flush interval for all chargers
+heard from, never a database write per Heartbeat.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol as TypingProtocol
 
 import grpc
 import orjson
@@ -40,34 +38,16 @@ _STATUS = {
 }
 
 
-class Backend(TypingProtocol):
-    async def boot(self, request: BootRequest) -> BootDecision: ...
-
-    async def record_status(self, report: StatusReport) -> None: ...
-
-    def touch(self, cp_id: str) -> None: ...
-
-    # -- device state and configuration (gateway/ocpp*_device.py, gateway/configuration.py)
-    def take_pending_configuration(self, cp_id: str) -> list[tuple[str, str]]:
-        """The (key, value) pairs the last accepted boot of `cp_id` asked to push; once."""
-        ...
-
-    async def record_notification(self, notification: Notification) -> None: ...
-
-    async def record_device_variables(self, cp_id: str, variables: Sequence[DeviceVariable]) -> None: ...
-
-    async def record_configuration_results(
-        self, cp_id: str, protocol: Protocol, results: Sequence[tuple[str, str, str]]
-    ) -> None: ...
-
-
 def _ts(value: datetime) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(value)
     return ts
 
 
-class GrpcBackend:
+class RegistryClient:
+    """Implements BootService, StatusService, ActivityTracker, NotificationLog,
+    DeviceModel and ConfigurationResults (gateway/ports.py)."""
+
     def __init__(
         self, channel: grpc.aio.Channel, *, deadline: float, flush_interval: float, boot_deadline: float | None = None
     ) -> None:
@@ -78,8 +58,6 @@ class GrpcBackend:
         self._boot_deadline = max(deadline, boot_deadline or deadline)
         self._flush_interval = flush_interval
         self._seen: dict[str, float] = {}
-        # Desired configuration from an accepted boot reply, until the boot handler takes it.
-        self._pending_configuration: dict[str, list[tuple[str, str]]] = {}
         self._flusher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -112,14 +90,11 @@ class GrpcBackend:
             ),
             timeout=self._boot_deadline,
         )
-        if reply.pending_configuration:
-            self._pending_configuration[request.charge_point_id] = [
-                (s.key, s.value) for s in reply.pending_configuration
-            ]
         return BootDecision(
             status=_STATUS.get(reply.status, RegistrationStatus.REJECTED),
             current_time=reply.current_time.ToDatetime(tzinfo=UTC),
             interval=reply.interval,
+            pending_configuration=tuple((c.key, c.value) for c in reply.pending_configuration),
         )
 
     async def record_status(self, report: StatusReport) -> None:
@@ -139,9 +114,6 @@ class GrpcBackend:
 
     def touch(self, cp_id: str) -> None:
         self._seen[cp_id] = time.time()
-
-    def take_pending_configuration(self, cp_id: str) -> list[tuple[str, str]]:
-        return self._pending_configuration.pop(cp_id, [])
 
     async def record_notification(self, notification: Notification) -> None:
         n = notification
