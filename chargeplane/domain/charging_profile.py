@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from chargeplane.domain.fields import (
     InputModel,
     Int32,
+    Items,
     Moment,
     Number,
     Phase,
@@ -41,7 +42,7 @@ class SchedulePeriod(InputModel):
 
 class ChargingSchedule(InputModel):
     rate_unit: RateUnit
-    periods: tuple[SchedulePeriod, ...] = Field(max_length=1024)
+    periods: Annotated[tuple[SchedulePeriod, ...], Items(1024)]
     id: Int32 | None = Field(default=None, description="2.0.1 schedule id; defaults to its position (1, 2, 3).")
     start: Moment | None = None
     duration: Int32 | None = Field(default=None, description="Seconds.")
@@ -62,7 +63,7 @@ class ChargingProfile(InputModel):
     stack_level: Int32
     purpose: Purpose
     kind: Annotated[str, one_of("Absolute", "Recurring", "Relative")]
-    schedules: tuple[ChargingSchedule, ...] = Field(max_length=3)
+    schedules: Annotated[tuple[ChargingSchedule, ...], Items(3)]
     recurrency: Annotated[str, one_of("Daily", "Weekly")] | None = None
     valid_from: Moment | None = None
     valid_to: Moment | None = None

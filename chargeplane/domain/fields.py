@@ -193,6 +193,27 @@ ID_TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local"
 IdTokenType = Annotated[str, one_of(*ID_TOKEN_TYPES)]
 
 
+# -- lists ---------------------------------------------------------------------------------------
+
+
+def _json_list(value: Any) -> Any:
+    if not isinstance(value, list | tuple):
+        raise invalid("must be a list")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """A JSON list (kept as a tuple: models are immutable) of at most `max_length` items."""
+
+    max_length: int
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        schema = handler(source)
+        schema["max_length"] = self.max_length  # type: ignore[typeddict-unknown-key]
+        return core_schema.no_info_before_validator_function(_json_list, schema)
+
+
 # -- date-times and ids --------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from chargeplane.domain.commands.base import Command
-from chargeplane.domain.fields import IdToken, IdTokenType, InputModel, Int32, Moment, invalid, one_of
+from chargeplane.domain.fields import IdToken, IdTokenType, InputModel, Int32, Items, Moment, invalid, one_of
 
 TOKEN_STATUSES_16 = ("Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx")
 TOKEN_STATUSES = (*TOKEN_STATUSES_16, "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown")
@@ -34,7 +34,7 @@ class SendLocalList(Command):
     name: ClassVar[str] = "send-local-list"
     version: Int32
     update_type: Annotated[str, one_of("Full", "Differential")]
-    entries: tuple[LocalListEntry, ...] = Field(default=(), max_length=100_000)
+    entries: Annotated[tuple[LocalListEntry, ...], Items(100_000)] = ()
 
     @field_validator("entries")
     @classmethod

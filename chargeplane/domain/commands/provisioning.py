@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from chargeplane.domain.commands.base import Command
 from chargeplane.domain.device import ATTRIBUTE_TYPES, check_key
-from chargeplane.domain.fields import InputModel, Int32, Text, invalid, one_of, request_id
+from chargeplane.domain.fields import InputModel, Int32, Items, Text, invalid, one_of, request_id
 
 Key = Annotated[str, Text(200, check=check_key)]
 AttributeType = Annotated[str, one_of(*ATTRIBUTE_TYPES)]
@@ -33,7 +33,7 @@ class GetConfiguration(Command):
     (1.6 only; on 2.0.1 use get-base-report)."""
 
     name: ClassVar[str] = "get-configuration"
-    keys: tuple[Key, ...] = Field(default=(), max_length=1000)
+    keys: Annotated[tuple[Key, ...], Items(1000)] = ()
     attribute_type: AttributeType | None = Field(default=None, description="2.0.1: Actual (default), Target, ...")
 
 
@@ -48,7 +48,7 @@ class ChangeConfiguration(Command):
     ``{"key": k, "value": v}``."""
 
     name: ClassVar[str] = "change-configuration"
-    settings: tuple[ConfigurationSetting, ...] = Field(max_length=1000)
+    settings: Annotated[tuple[ConfigurationSetting, ...], Items(1000)]
     attribute_type: AttributeType | None = Field(default=None, description="OCPP 2.0.1 only.")
 
     @model_validator(mode="before")

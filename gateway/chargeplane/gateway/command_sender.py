@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chargeplane.domain.chargepoints import Protocol
 from chargeplane.domain.commands import Command, CommandResult, UnsupportedCommand
 from chargeplane.domain.device import DeviceVariable
 from chargeplane.gateway.connection import CallErrorReply, CallResult, OcppConnection
@@ -20,12 +21,20 @@ from chargeplane.gateway.versions import translations_of
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A command translated for one charger: the CALL to send."""
+    """A command translated for one OCPP version: the CALL to send, and how to read the answer."""
 
     command: Command
     translation: Translation[Any]
     action: str
     payload: dict[str, Any]
+
+    def read(self, answer: dict[str, Any]) -> CommandResult:
+        """The charger's CALLRESULT payload (schema-valid) as a neutral result."""
+        return self.translation.result(self.command, answer)
+
+    def reported(self, answer: dict[str, Any]) -> list[DeviceVariable]:
+        """What the answer tells about the charger's configuration."""
+        return self.translation.reported(self.command, answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +47,11 @@ class Answered:
     reported: list[DeviceVariable] = field(default_factory=list)
 
 
-def prepare(conn: OcppConnection, command: Command) -> Prepared:
-    """The CALL for this charger's version; UnsupportedCommand when it cannot express it."""
-    translation = translations_of(conn.protocol).get(type(command))
+def prepare(protocol: Protocol, command: Command) -> Prepared:
+    """The CALL for a charger of `protocol`; UnsupportedCommand when it cannot express it."""
+    translation = translations_of(protocol).get(type(command))
     if translation is None:
-        raise UnsupportedCommand(f"{command.name} has no {conn.protocol.value} equivalent")
+        raise UnsupportedCommand(f"{command.name} has no {protocol.value} equivalent")
     action, payload = translation.request(command)
     return Prepared(command, translation, action, payload)
 

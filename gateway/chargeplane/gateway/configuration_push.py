@@ -93,7 +93,7 @@ def _expressible(conn: OcppConnection, settings: tuple[ConfigurationSetting, ...
     if not settings:
         return True
     try:
-        command_sender.prepare(conn, ChangeConfiguration(settings=settings))
+        command_sender.prepare(conn.protocol, ChangeConfiguration(settings=settings))
     except UnsupportedCommand:
         return False
     return True
@@ -102,7 +102,7 @@ def _expressible(conn: OcppConnection, settings: tuple[ConfigurationSetting, ...
 async def _answer(conn: OcppConnection, command: ChangeConfiguration) -> dict[str, Any] | str:
     """The neutral result's details, or the result word when the charger gave none."""
     try:
-        answered = await command_sender.send(conn, command_sender.prepare(conn, command))
+        answered = await command_sender.send(conn, command_sender.prepare(conn.protocol, command))
     except UnsupportedCommand:
         return UNSUPPORTED
     except ChargerTimeout:

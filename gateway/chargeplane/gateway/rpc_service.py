@@ -97,7 +97,7 @@ class GatewayServicer(GatewayServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, describe(exc))
         reply = pb.SendCommandResponse(protocol=conn.protocol.value)
         try:
-            prepared = command_sender.prepare(conn, command)
+            prepared = command_sender.prepare(conn.protocol, command)
         except UnsupportedCommand as exc:
             reply.not_answered.CopyFrom(NotAnswered(reason=NotAnswered.REASON_NOT_EXPRESSIBLE, description=str(exc)))
             return reply

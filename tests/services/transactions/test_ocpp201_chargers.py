@@ -10,8 +10,7 @@ from ocpp.v201.datatypes import ChargingStationType, IdTokenType
 
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, library_charger, raw_charger
-
-from .conftest import eventually
+from tests.eventually import eventually
 
 AddToken = Callable[..., Awaitable[Any]]
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
@@ -12,6 +11,10 @@ from chargeplane.pb.auth.v1 import auth_pb2 as apb
 from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceStub
 from chargeplane.pb.transactions.v1.transactions_pb2_grpc import TransactionsServiceStub
 from chargeplane.runtime.components import AllInOne, all_in_one
+
+if TYPE_CHECKING:
+    from chargeplane.pb.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
+    from chargeplane.pb.transactions.v1.transactions_pb2_grpc import TransactionsServiceAsyncStub
 
 
 @pytest.fixture
@@ -38,12 +41,12 @@ async def grpc_channel(cs: AllInOne) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @pytest.fixture
-def auth(grpc_channel: grpc.aio.Channel) -> AuthServiceStub:
+def auth(grpc_channel: grpc.aio.Channel) -> AuthServiceAsyncStub:
     return AuthServiceStub(grpc_channel)
 
 
 @pytest.fixture
-def transactions(grpc_channel: grpc.aio.Channel) -> TransactionsServiceStub:
+def transactions(grpc_channel: grpc.aio.Channel) -> TransactionsServiceAsyncStub:
     return TransactionsServiceStub(grpc_channel)
 
 
@@ -56,18 +59,10 @@ STATUS = {
 
 
 @pytest.fixture
-def add_token(auth: AuthServiceStub) -> Callable[..., Awaitable[Any]]:
+def add_token(auth: AuthServiceAsyncStub) -> Callable[..., Awaitable[Any]]:
     async def add(id_token: str, status: str = "Accepted", **fields: Any) -> Any:
         return await auth.UpsertToken(
             apb.UpsertTokenRequest(token=apb.Token(id_token=id_token, status=STATUS[status], **fields))
         )
 
     return add
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)

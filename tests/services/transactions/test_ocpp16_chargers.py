@@ -11,8 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, raw_charger
-
-from .conftest import eventually
+from tests.eventually import eventually
 
 AddToken = Callable[..., Awaitable[Any]]
 

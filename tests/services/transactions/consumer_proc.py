@@ -1,6 +1,6 @@
 """A meter-stream consumer that stops at a chosen point and waits to be SIGKILLed.
 
-python -m tests.transactions.consumer_proc <postgres_url> <redis_url> <name> <count> <after-read|after-commit>
+python -m tests.services.transactions.consumer_proc <postgres_url> <redis_url> <name> <count> <after-read|after-commit>
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""2.0.1 seqNo rules as pure functions (property-based): order never moves state backwards."""
+"""seqNo rules of the one lifecycle as pure functions (property-based): order never moves state
+backwards."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ T0 = datetime(2026, 11, 23, tzinfo=UTC)
 def ev(seq: int, kind: EventType, state: str | None = None, offline: bool = False) -> TransactionEvent:
     return TransactionEvent(
         charge_point_id="CP",
+        protocol="ocpp2.0.1",
         event_type=kind,
         transaction_ref="T",
         seq_no=seq,

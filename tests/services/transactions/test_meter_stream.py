@@ -19,17 +19,16 @@ from chargeplane.db.pool import create_pool
 from chargeplane.domain.meter import sample_v16
 from chargeplane.gateway.clients.meter_stream import RedisMeterStream
 from chargeplane.services.transactions.meter_writer import MeterWriter, maintain_partitions
+from tests.eventually import eventually
 
-from .conftest import eventually
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MESSAGES = 30
 SAMPLES = 10
 
 
 def _consumer(db_url: str, redis_url: str, name: str, count: int, mode: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.transactions.consumer_proc", db_url, redis_url, name, str(count), mode],
+        [sys.executable, "-m", "tests.services.transactions.consumer_proc", db_url, redis_url, name, str(count), mode],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

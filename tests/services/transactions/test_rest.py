@@ -10,8 +10,7 @@ import pytest
 
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import raw_charger
-
-from .conftest import eventually
+from tests.eventually import eventually
 
 AddToken = Callable[..., Awaitable[Any]]
 
