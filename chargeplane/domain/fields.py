@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError, model_validator
 from pydantic_core import PydanticCustomError, core_schema
@@ -209,8 +209,8 @@ class Items:
     max_length: int
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        schema = handler(source)
-        schema["max_length"] = self.max_length  # type: ignore[typeddict-unknown-key]
+        # The tuple schema of the annotated type, with its length bound.
+        schema = cast(core_schema.CoreSchema, {**handler(source), "max_length": self.max_length})
         return core_schema.no_info_before_validator_function(_json_list, schema)
 
 
