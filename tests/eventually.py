@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 T = TypeVar("T")
 
@@ -37,6 +37,24 @@ async def _evaluate(check: Callable[[], T | Awaitable[T]]) -> T:
     if inspect.isawaitable(result):
         return await result
     return result
+
+
+@overload
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    timeout: float = ...,
+    interval: float = ...,
+    transient: tuple[type[BaseException], ...] = ...,
+) -> T: ...
+
+
+@overload
+async def eventually(
+    check: Callable[[], T],
+    timeout: float = ...,
+    interval: float = ...,
+    transient: tuple[type[BaseException], ...] = ...,
+) -> T: ...
 
 
 async def eventually(

@@ -6,10 +6,10 @@ field (never another exception). The JSON form round-trips."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -204,25 +204,23 @@ def test_every_command_has_a_strategy() -> None:
     assert set(PARAMS) == set(COMMANDS)
 
 
-cases = st.sampled_from(sorted(PARAMS)).flatmap(lambda name: st.tuples(st.just(name), PARAMS[name]))
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_accepted_parameters_translate_to_schema_valid_payloads(name: str) -> None:
+    # The property runs per command inside this test, so the count of accepted inputs
+    # checked below is its own (the property is not satisfied by refusing everything),
+    # whatever order or subset of tests runs.
+    accepted = 0
 
-
-def test_accepted_parameters_translate_to_schema_valid_payloads() -> None:
-    # The property runs inside this test, so the count of accepted inputs it checks below
-    # is its own (the property is not satisfied by refusing everything), whatever order
-    # or subset of tests runs.
-    accepted: Counter[str] = Counter()
-
-    @settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(cases)
-    def translates(case: tuple[str, dict[str, Any]]) -> None:
-        name, params = case
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(PARAMS[name])
+    def translates(params: dict[str, Any]) -> None:
+        nonlocal accepted
         try:
             command = parse_command(name, params)
         except ValidationError as exc:
             assert describe(exc)  # a message, never empty
             return
-        accepted[name] += 1
+        accepted += 1
         assert parse_command(name, command.to_dict()) == command
         for protocol in PROTOCOLS:
             try:
@@ -233,8 +231,7 @@ def test_accepted_parameters_translate_to_schema_valid_payloads() -> None:
             validate(protocol, prepared.action, "request", prepared.payload)
 
     translates()
-    assert set(accepted) == set(COMMANDS), accepted
-    assert sum(accepted.values()) >= 200, accepted
+    assert accepted >= 1
 
 
 def _status_answer(action: str, protocol: Protocol) -> st.SearchStrategy[dict[str, Any]]:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -102,8 +103,16 @@ async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInO
     async with raw_charger(ocpp_url, "LOST-1", "2.0.1") as charger:
         await _until(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
         epoch = (await presence.lookup("LOST-1")).epoch  # type: ignore[union-attr]
-        newer = {"gw": "gw-elsewhere", "addr": "10.0.0.9:50052", "epoch": epoch + 1, "proto": "ocpp2.0.1", "since": "0"}
-        await allinone.redis.hset(owner_key("LOST-1"), mapping=newer)
+        newer: dict[str, str | int] = {
+            "gw": "gw-elsewhere",
+            "addr": "10.0.0.9:50052",
+            "epoch": epoch + 1,
+            "proto": "ocpp2.0.1",
+            "since": "0",
+        }
+        await allinone.redis.hset(
+            owner_key("LOST-1"), mapping=cast(Any, newer)
+        )  # redis-py types mapping keys invariantly
         await allinone.redis.set(epoch_key("LOST-1"), epoch + 1)
         await allinone.gateway.refresh_once()
         await allinone.gateway.refresh_once()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -21,7 +22,7 @@ async def main(pg: str, redis_url: str, name: str, count: int, mode: str) -> Non
     redis = Redis.from_url(redis_url)
     writer = MeterWriter(pool, redis, settings, name=name)
     await writer.ensure_group()
-    reply = await redis.xreadgroup(settings.meter_stream_group, name, {settings.meter_stream: ">"}, count=count)
+    reply: Any = await redis.xreadgroup(settings.meter_stream_group, name, {settings.meter_stream: ">"}, count=count)
     entries = [(sid.decode(), fields) for sid, fields in reply[0][1]]
     if mode == "after-commit":
         await write_batch(pool, entries)  # committed, never acknowledged

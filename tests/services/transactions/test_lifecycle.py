@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargeplane.pb.transactions.v1 import transactions_pb2 as pb
 from chargeplane.runtime.components import AllInOne
+from tests.db import one
 
 if TYPE_CHECKING:
     from chargeplane.pb.transactions.v1.transactions_pb2_grpc import TransactionsServiceAsyncStub
@@ -73,7 +74,7 @@ async def test_a_csms_assigned_start_is_found_again_by_its_idempotency_key(
     stop.meter_register_wh = 2100.0
     ended = await transactions.RecordTransactionEvent(stop)
     assert (ended.outcome, ended.state) == ("applied", "Ended")
-    row = await cs.pool.fetchrow("SELECT * FROM transactions WHERE id = $1", first.transaction_id)
+    row = await one(cs.pool, "SELECT * FROM transactions WHERE id = $1", first.transaction_id)
     assert (row["energy_wh"], row["max_seq_no"], row["group_id"], row["stop_reason"]) == (2000.0, 1, "G", "Local")
 
 
@@ -103,9 +104,9 @@ async def test_a_repeated_seq_no_with_other_content_is_a_conflict_in_both_versio
     assert conflict.outcome == "conflict" and "duplicate_stop_conflict" in conflict.flags
     updated = event(UPDATED, 0, "C-1", minutes=1)  # seqNo 0 again, as an Updated
     assert "duplicate_event_conflict" in (await transactions.RecordTransactionEvent(updated)).flags
-    row = await cs.pool.fetchrow("SELECT * FROM transactions WHERE transaction_ref = 'C-1'")
+    row = await one(cs.pool, "SELECT * FROM transactions WHERE transaction_ref = 'C-1'")
     assert (row["state"], row["meter_stop"], row["energy_wh"]) == ("Ended", 500.0, 500.0)  # the first stop stands
-    anomaly = await cs.pool.fetchrow("SELECT * FROM stop_anomalies")
+    anomaly = await one(cs.pool, "SELECT * FROM stop_anomalies")
     assert (anomaly["transaction_ref"], anomaly["outcome"], anomaly["meter_stop"]) == ("C-1", "conflict", 700.0)
 
 
@@ -119,7 +120,7 @@ async def test_one_rule_set_flags_anomalies_of_either_version(
     assert {"future_timestamp", "meter_stop_below_start"} <= set(ended.flags)
     huge = await transactions.RecordTransactionEvent(event(UPDATED, 2**31 - 1, "F-2"))
     assert len(huge.gap) == 0  # a first event far along: the range is unknown, not billions of gaps
-    row = await cs.pool.fetchrow("SELECT missing_seq_nos, flags FROM transactions WHERE transaction_ref = 'F-2'")
+    row = await one(cs.pool, "SELECT missing_seq_nos, flags FROM transactions WHERE transaction_ref = 'F-2'")
     assert len(row["missing_seq_nos"]) == 64 and "started_event_missing" in row["flags"]
 
 

@@ -17,6 +17,7 @@ from chargeplane.embedded import EmbeddedPostgres
 from chargeplane.gateway.ocpp16.transactions import idempotency_key
 from chargeplane.runtime.components import all_in_one
 from tests.chargers import raw_charger
+from tests.db import one
 
 START = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
 
@@ -84,7 +85,7 @@ async def test_data_migrates_and_keeps_its_guarantees(old_db: str, settings: Set
         assert (rows[9]["id_assigned_by_csms"], rows[9]["idempotency_key"], rows[9]["max_seq_no"]) == (False, None, 3)
         events = await conn.fetch("SELECT transaction_id, seq_no, event_type FROM transaction_events ORDER BY 1, 2")
         assert [tuple(e) for e in events] == [(7, 0, "Started"), (8, 0, "Started"), (8, 1, "Ended")]
-        anomaly = await conn.fetchrow("SELECT transaction_ref, transaction_id FROM stop_anomalies")
+        anomaly = await one(conn, "SELECT transaction_ref, transaction_id FROM stop_anomalies")
         assert tuple(anomaly) == ("424242", 424242)
     finally:
         await conn.close()

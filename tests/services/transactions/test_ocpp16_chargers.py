@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, raw_charger
+from tests.db import one
 from tests.eventually import eventually
 
 AddToken = Callable[..., Awaitable[Any]]
@@ -25,7 +26,9 @@ async def boot(c: RawCharger) -> None:
     assert reply[2]["status"] == "Accepted"
 
 
-def start_payload(id_tag: str = "TAG1", meter: int = 1000, when: str = "2026-11-23T10:00:00Z", connector: int = 1):
+def start_payload(
+    id_tag: str = "TAG1", meter: int = 1000, when: str = "2026-11-23T10:00:00Z", connector: int = 1
+) -> dict[str, Any]:
     return {"connectorId": connector, "idTag": id_tag, "meterStart": meter, "timestamp": when}
 
 
@@ -74,7 +77,7 @@ async def test_stop_is_always_answered_and_matched_to_the_own_charger(
         assert stolen[0] == 3 and stolen[2] == {}
         unknown = {"transactionId": 424242, "meterStop": 1, "timestamp": "2026-11-23T12:00:00Z"}
         assert (await b.call("StopTransaction", unknown))[0] == 3
-    tx = await cs.pool.fetchrow("SELECT * FROM transactions WHERE id = $1", tx_id)
+    tx = await one(cs.pool, "SELECT * FROM transactions WHERE id = $1", tx_id)
     assert tx["state"] == "Ended" and tx["meter_stop"] == 2600 and tx["energy_wh"] == 2500
     assert "duplicate_stop_conflict" in tx["flags"]
     assert (await cs.pool.fetchval("SELECT state FROM transactions WHERE id = $1", foreign)) == "Active"
@@ -265,7 +268,7 @@ async def test_boot_flags_open_transactions(cs: AllInOne, ocpp_url: str, add_tok
         # The stop it had queued still ends the transaction.
         stop = {"transactionId": tx_id, "meterStop": 1500, "timestamp": "2026-11-23T10:30:00Z", "reason": "Reboot"}
         assert (await c.call("StopTransaction", stop))[0] == 3
-    row = await cs.pool.fetchrow("SELECT state, stop_reason FROM transactions WHERE id = $1", tx_id)
+    row = await one(cs.pool, "SELECT state, stop_reason FROM transactions WHERE id = $1", tx_id)
     assert (row["state"], row["stop_reason"]) == ("Ended", "Reboot")
 
 
@@ -278,7 +281,7 @@ async def test_unknown_tag_used_offline_is_kept_as_blocked(cs: AllInOne, ocpp_ur
         retry = await c.call("StartTransaction", start_payload("NEVER-SEEN"))
         assert retry[2] == first[2]  # the same id and the first answer
         assert (await c.call("Authorize", {"idTag": "NEVER-SEEN"}))[2]["idTagInfo"]["status"] == "Blocked"
-    row = await cs.pool.fetchrow("SELECT status, type FROM id_tokens WHERE id_token = 'NEVER-SEEN'")
+    row = await one(cs.pool, "SELECT status, type FROM id_tokens WHERE id_token = 'NEVER-SEEN'")
     assert (row["status"], row["type"]) == ("Blocked", "Central")
-    tx = await cs.pool.fetchrow("SELECT auth_status, state FROM transactions WHERE charge_point_id = 'CP16-UNKNOWN'")
+    tx = await one(cs.pool, "SELECT auth_status, state FROM transactions WHERE charge_point_id = 'CP16-UNKNOWN'")
     assert (tx["auth_status"], tx["state"]) == ("Invalid", "Active")

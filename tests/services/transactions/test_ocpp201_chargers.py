@@ -10,6 +10,7 @@ from ocpp.v201.datatypes import ChargingStationType, IdTokenType
 
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, library_charger, raw_charger
+from tests.db import one
 from tests.eventually import eventually
 
 AddToken = Callable[..., Awaitable[Any]]
@@ -81,7 +82,7 @@ async def test_library_charger_full_session(cs: AllInOne, ocpp_url: str, add_tok
                 meter_value=register(4500, "2026-11-23T10:30:00Z", "Transaction.End"),
             )
         )
-    tx = await cs.pool.fetchrow("SELECT * FROM transactions WHERE transaction_ref = 'LIB-TX'")
+    tx = await one(cs.pool, "SELECT * FROM transactions WHERE transaction_ref = 'LIB-TX'")
     assert tx["state"] == "Ended" and tx["stop_reason"] == "Local"
     assert (tx["evse_id"], tx["connector_id"], tx["id_tag"]) == (1, 1, "RFID-1")
     assert (tx["meter_start"], tx["meter_stop"], tx["energy_wh"]) == (1000.0, 4500.0, 3500.0)
@@ -116,7 +117,7 @@ async def test_sequence_rules(cs: AllInOne, ocpp_url: str, add_token: AddToken) 
         # An offline event does not change the live charging state.
         offline = event("Updated", 5, "S-1", when="2026-11-23T10:05:00Z", offline=True, info={"chargingState": "Idle"})
         assert (await c.call("TransactionEvent", offline))[0] == 3
-        row = await cs.pool.fetchrow("SELECT * FROM transactions WHERE transaction_ref = 'S-1'")
+        row = await one(cs.pool, "SELECT * FROM transactions WHERE transaction_ref = 'S-1'")
         assert row["charging_state"] == "SuspendedEV"
         assert row["missing_seq_nos"] == [3] and "seq_gap" in row["flags"] and "offline" in row["flags"]
         ended = event(
@@ -146,7 +147,7 @@ async def test_sequence_rules(cs: AllInOne, ocpp_url: str, add_token: AddToken) 
             event("Updated", 1, "S-2", trigger="Authorized", idToken={"idToken": "SEQ", "type": "Central"}),
         )
         assert own[2]["idTokenInfo"]["status"] == "Accepted"
-    row = await cs.pool.fetchrow("SELECT * FROM transactions WHERE transaction_ref = 'S-1'")
+    row = await one(cs.pool, "SELECT * FROM transactions WHERE transaction_ref = 'S-1'")
     assert row["state"] == "Ended" and row["stop_reason"] == "EVDisconnected"
     assert "event_after_end" in row["flags"]
     assert row["max_seq_no"] == 7
@@ -194,7 +195,7 @@ async def test_events_before_started_and_retries_store_meter_values_once(cs: All
         ("M-1", "Energy.Active.Import.Register", 2600.0),
         ("M-1", "Power.Active.Import", 11_000.0),
     ]
-    tx = await cs.pool.fetchrow("SELECT * FROM transactions WHERE transaction_ref = 'M-1'")
+    tx = await one(cs.pool, "SELECT * FROM transactions WHERE transaction_ref = 'M-1'")
     assert "started_event_missing" in tx["flags"] and tx["missing_seq_nos"] == [0, 1, 2]
     assert tx["state"] == "Ended"
 
