@@ -107,11 +107,11 @@ def build_gateway(
 ) -> GatewayServer:
     """The gateway; with `auth` and `transactions` channels it also serves Authorize,
     transactions and meter values."""
-    from chargeplane.gateway.assembly import dependencies
     from chargeplane.gateway.clients.auth import AuthClient
     from chargeplane.gateway.clients.meter_stream import RedisMeterStream
     from chargeplane.gateway.clients.registry import RegistryClient
     from chargeplane.gateway.clients.transactions import TransactionsClient
+    from chargeplane.gateway.dependencies import dependencies
     from chargeplane.gateway.server import GatewayServer
 
     registry_client = RegistryClient(

@@ -11,9 +11,9 @@ import pytest
 
 from chargeplane.config import BootPolicy, Settings
 from chargeplane.domain.chargepoints import BootDecision, RegistrationStatus
-from chargeplane.gateway.assembly import dependencies
 from chargeplane.gateway.clients.registry import RegistryClient
 from chargeplane.gateway.connection import OcppConnection
+from chargeplane.gateway.dependencies import dependencies
 from chargeplane.gateway.server import GatewayServer
 from chargeplane.runtime.components import AllInOne, all_in_one
 from tests.chargers import raw_charger

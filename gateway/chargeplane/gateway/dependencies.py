@@ -1,8 +1,9 @@
-"""What the version packages' handlers are built with: one implementation per port.
+"""What the version packages' handlers are built with: one implementation per port, and
+the post-boot hooks.
 
-The authorization and transaction ports are optional: a gateway built without them (no
-auth / transactions service configured) does not serve that block, and a charger's CALL
-of it is answered NotSupported.
+The authorization, transaction and meter-value ports are optional: a gateway built without
+them (no auth / transactions service configured) does not serve those blocks, and a
+charger's CALL of one is answered NotSupported.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from chargeplane.gateway.ports import (
     DeviceModel,
     MeterStream,
     NotificationLog,
+    Registry,
     StatusService,
     TransactionRecorder,
+    TransactionsService,
 )
-from chargeplane.gateway.post_boot import PostBootHooks
+from chargeplane.gateway.post_boot import PostBootHooks, gateway_hooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +34,22 @@ class Dependencies:
     auth: Authorizer | None = None
     transactions: TransactionRecorder | None = None
     meters: MeterStream | None = None
+
+
+def dependencies(
+    registry: Registry,
+    *,
+    auth: Authorizer | None = None,
+    transactions: TransactionsService | None = None,
+    meters: MeterStream | None = None,
+) -> Dependencies:
+    return Dependencies(
+        boot=registry,
+        status=registry,
+        notifications=registry,
+        device_model=registry,
+        after_boot=gateway_hooks(registry, transactions),
+        auth=auth,
+        transactions=transactions,
+        meters=meters,
+    )

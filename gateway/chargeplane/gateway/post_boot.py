@@ -1,4 +1,4 @@
-"""Work that follows an accepted BootNotification, registered once for every OCPP version.
+"""Work that follows an accepted BootNotification, registered once here for every OCPP version.
 
 The boot handlers of both versions call `PostBootHooks.run` with the registry's decision;
 each registered hook then runs as a task of its own, after the BootNotification's
@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chargeplane.domain.chargepoints import BootDecision, RegistrationStatus
+from chargeplane.gateway.configuration_push import ConfigurationPush
 from chargeplane.gateway.connection import OcppConnection
-from chargeplane.gateway.ports import OpenTransactions
+from chargeplane.gateway.ports import ConfigurationResults, OpenTransactions
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +74,13 @@ def flag_open_transactions(transactions: OpenTransactions) -> Hook:
         return await transactions.charger_booted(conn.cp_id)
 
     return hook
+
+
+def gateway_hooks(configuration: ConfigurationResults, transactions: OpenTransactions | None) -> PostBootHooks:
+    """The hooks every gateway runs after an accepted boot (without a transactions
+    service there are no open transactions to flag)."""
+    hooks = PostBootHooks()
+    if transactions is not None:
+        hooks.register("flag open transactions", flag_open_transactions(transactions))
+    hooks.register("push desired configuration", ConfigurationPush(configuration))
+    return hooks

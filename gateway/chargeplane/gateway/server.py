@@ -27,9 +27,8 @@ from websockets.typing import Subprotocol
 from chargeplane.config import Settings
 from chargeplane.domain.chargepoints import Protocol
 from chargeplane.gateway import metrics
-from chargeplane.gateway.assembly import dependencies
 from chargeplane.gateway.connection import OcppConnection
-from chargeplane.gateway.dependencies import Dependencies
+from chargeplane.gateway.dependencies import Dependencies, dependencies
 from chargeplane.gateway.identity import BadPath, Identity, parse_path
 from chargeplane.gateway.ports import Registry
 from chargeplane.gateway.validation import warm_up

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chargeplane.domain.chargepoints import Protocol
 from chargeplane.gateway.connection import Dispatcher, Handler
-from chargeplane.gateway.dependencies import Dependencies
 from chargeplane.gateway.ocpp16 import routes as ocpp16
 from chargeplane.gateway.ocpp201 import routes as ocpp201
 from chargeplane.gateway.translation import Translations
+
+if TYPE_CHECKING:
+    from chargeplane.gateway.dependencies import Dependencies
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ get-base-report) and ChangeConfiguration out."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chargeplane.domain.chargepoints import BootRequest, Protocol, StationInfo
 from chargeplane.domain.commands import (
@@ -17,9 +17,11 @@ from chargeplane.domain.device import MAX_VALUE_LENGTH_16, DeviceVariable, varia
 from chargeplane.gateway.connection import Handler, OcppConnection
 from chargeplane.gateway.ocpp16.datatypes import cannot, config_key
 from chargeplane.gateway.ports import BootService
-from chargeplane.gateway.post_boot import PostBootHooks
 from chargeplane.gateway.translation import OcppCall, Translation, translations
 from chargeplane.gateway.wire import drop_none, to_iso
+
+if TYPE_CHECKING:  # the post-boot hooks send commands, so they import this module
+    from chargeplane.gateway.post_boot import PostBootHooks
 
 
 class Provisioning:

@@ -3,7 +3,7 @@ SetVariables and GetBaseReport out."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chargeplane.domain.chargepoints import BootRequest, Protocol, StationInfo
 from chargeplane.domain.commands import (
@@ -24,9 +24,11 @@ from chargeplane.domain.device import (
 from chargeplane.gateway.connection import Handler, OcppConnection
 from chargeplane.gateway.ocpp201.datatypes import cannot, variable_ref
 from chargeplane.gateway.ports import BootService, DeviceModel
-from chargeplane.gateway.post_boot import PostBootHooks
 from chargeplane.gateway.translation import OcppCall, Translation, status_info, status_result, translations
 from chargeplane.gateway.wire import drop_none, to_iso
+
+if TYPE_CHECKING:  # the post-boot hooks send commands, so they import this module
+    from chargeplane.gateway.post_boot import PostBootHooks
 
 
 class Provisioning:

@@ -4,8 +4,9 @@ are left out (their CALLs are answered NotSupported)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chargeplane.gateway.connection import Handler
-from chargeplane.gateway.dependencies import Dependencies
 from chargeplane.gateway.ocpp201 import (
     authorization,
     availability,
@@ -23,6 +24,9 @@ from chargeplane.gateway.ocpp201 import (
     transactions,
 )
 from chargeplane.gateway.translation import Translations
+
+if TYPE_CHECKING:
+    from chargeplane.gateway.dependencies import Dependencies
 
 
 def handlers(deps: Dependencies) -> dict[str, Handler]:
