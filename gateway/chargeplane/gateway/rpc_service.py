@@ -138,8 +138,10 @@ class GatewayServicer(GatewayServiceServicer):
         return pb.DisconnectResponse(disconnected=True)
 
 
-def _not_answered(reply: pb.SendCommandResponse, reason: int, exc: Exception) -> pb.SendCommandResponse:
-    reply.not_answered.CopyFrom(NotAnswered(reason=reason, description=str(exc)))  # type: ignore[arg-type]
+def _not_answered(
+    reply: pb.SendCommandResponse, reason: pb.CommandNotAnswered.Reason.ValueType, exc: Exception
+) -> pb.SendCommandResponse:
+    reply.not_answered.CopyFrom(NotAnswered(reason=reason, description=str(exc)))
     return reply
 
 

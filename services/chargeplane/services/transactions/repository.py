@@ -47,6 +47,28 @@ _CREATE_ASSIGNED = f"""
     ON CONFLICT (charge_point_id, idempotency_key) DO UPDATE SET updated_at = t.updated_at
     RETURNING {_TX_COLUMNS}, (xmax = 0) AS created
 """
+# A Started event that creates its transaction (the usual case), in ONE statement: the row
+# with the lifecycle's state after the event, and the event. Nothing is inserted when the
+# transaction exists already (a retry, or a later event came first): the locked path
+# then applies the event. Like every insert here it draws a sequence value.
+_CREATE_WITH_FIRST_EVENT = """
+    WITH created AS (
+        INSERT INTO transactions (id, transaction_ref, charge_point_id, protocol, site, id_assigned_by_csms,
+                                  idempotency_key, state, charging_state, started_at, evse_id, connector_id, id_tag,
+                                  meter_start, max_seq_no, missing_seq_nos, flags, auth_status, group_id,
+                                  id_token_type, remote_start_id, reservation_id)
+        SELECT n.id, COALESCE($2, n.id::text), $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+               $17, $18, $19, $20, $21
+        FROM (SELECT nextval('transaction_id_seq')::integer AS id) AS n
+        ON CONFLICT DO NOTHING
+        RETURNING id, transaction_ref
+    ), event AS (
+        INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason, timestamp, offline,
+                                        meter_register_wh, payload)
+        SELECT id, $28, $22, $23, $24, $25, $26, $27::jsonb FROM created
+    )
+    SELECT id, transaction_ref FROM created
+"""
 _SELECT_BY_REF = (
     f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND transaction_ref = $2 FOR UPDATE"
 )
@@ -109,11 +131,67 @@ class TransactionsRepository:
         self, ev: TransactionEvent, *, site: str | None, auth: Authorized, payload_json: str, now: datetime
     ) -> Recorded:
         """Apply one event of either version in ONE database transaction (row locked)."""
+        if ev.event_type is EventType.STARTED:
+            created = await self._create_with_first_event(ev, site, auth, payload_json, now)
+            if created is not None:
+                return created
         async with self.pool.acquire() as conn, conn.transaction():
             row, created = await self._find_or_create(conn, ev, site)
             if row is None:
                 return await self._unknown_reference(conn, ev, auth, payload_json, now)
             return await self._apply(conn, row, ev, created, auth, payload_json, now)
+
+    async def _create_with_first_event(
+        self, ev: TransactionEvent, site: str | None, auth: Authorized, payload_json: str, now: datetime
+    ) -> Recorded | None:
+        """The fast path of the same rules: a new transaction's state is the first event
+        applied to an empty one. None when the transaction already exists."""
+        after, verdict = apply_event(TxSnapshot(), ev, fresh=True, now=now)
+        row = await self.pool.fetchrow(
+            _CREATE_WITH_FIRST_EVENT,
+            ev.charge_point_id,
+            ev.transaction_ref,
+            ev.protocol,
+            site,
+            ev.id_assigned_by_csms,
+            ev.idempotency_key,
+            after.state.value,
+            after.charging_state,
+            after.started_at,
+            after.evse_id,
+            after.connector_id,
+            after.id_token,
+            after.meter_start_wh,
+            after.sequence.max_seq,
+            list(after.sequence.missing),
+            sorted(after.flags),
+            auth.status,
+            auth.group_id,
+            ev.id_token_type,
+            ev.remote_start_id,
+            ev.reservation_id,
+            ev.event_type.value,
+            ev.trigger_reason,
+            ev.timestamp,
+            ev.offline,
+            ev.meter_register_wh,
+            payload_json,
+            ev.seq_no,
+        )
+        if row is None:
+            return None
+        recorded = EventRecorded(
+            transaction_id=row["id"],
+            transaction_ref=row["transaction_ref"],
+            outcome=EventOutcome.APPLIED,
+            created=True,
+            state=after.state,
+            auth_status=auth.status,
+            group_id=auth.group_id,
+            gap=verdict.gap,
+            flags=after.flags,
+        )
+        return Recorded(recorded, ended_now=False, id_tag=after.id_token)
 
     async def _find_or_create(self, conn: Any, ev: TransactionEvent, site: str | None) -> tuple[Any, bool]:
         """The event's transaction, locked, and whether this event created it; no row for

@@ -78,10 +78,6 @@ def _decode(token: str, n: int) -> list[Any]:
         raise InvalidArgument("page_token is not a value returned by this service") from None
 
 
-def _optional(request: pb.RecordTransactionEventRequest, field: str) -> Any:
-    return getattr(request, field) if request.HasField(field) else None  # type: ignore[arg-type]
-
-
 def transaction_event(request: pb.RecordTransactionEventRequest) -> TransactionEvent:
     """The request as a domain event, refused (INVALID_ARGUMENT) when it breaks a rule."""
     cp = _cp(request.charge_point_id)
@@ -111,13 +107,13 @@ def transaction_event(request: pb.RecordTransactionEventRequest) -> TransactionE
         offline=request.offline,
         charging_state=request.charging_state or None,
         stopped_reason=request.stopped_reason or None,
-        evse_id=_optional(request, "evse_id"),
-        connector_id=_optional(request, "connector_id"),
+        evse_id=request.evse_id if request.HasField("evse_id") else None,
+        connector_id=request.connector_id if request.HasField("connector_id") else None,
         id_token=request.id_token or None,
         id_token_type=request.id_token_type or None,
-        remote_start_id=_optional(request, "remote_start_id"),
-        reservation_id=_optional(request, "reservation_id"),
-        meter_register_wh=_optional(request, "meter_register_wh"),
+        remote_start_id=request.remote_start_id if request.HasField("remote_start_id") else None,
+        reservation_id=request.reservation_id if request.HasField("reservation_id") else None,
+        meter_register_wh=request.meter_register_wh if request.HasField("meter_register_wh") else None,
         id_assigned_by_csms=request.id_assigned_by_csms,
         idempotency_key=request.idempotency_key or None,
     )
