@@ -132,9 +132,9 @@ class TransactionsRepository:
     ) -> Recorded:
         """Apply one event of either version in ONE database transaction (row locked)."""
         if ev.event_type is EventType.STARTED:
-            created = await self._create_with_first_event(ev, site, auth, payload_json, now)
-            if created is not None:
-                return created
+            fast = await self._create_with_first_event(ev, site, auth, payload_json, now)
+            if fast is not None:
+                return fast
         async with self.pool.acquire() as conn, conn.transaction():
             row, created = await self._find_or_create(conn, ev, site)
             if row is None:
