@@ -26,19 +26,7 @@ from chargeplane.domain.meter import Sample
 
 FORMAT_VERSION = 1
 FIELD = b"d"
-SAMPLE_FIELDS = (
-    "timestamp",
-    "raw_value",
-    "measurand",
-    "phase",
-    "unit",
-    "context",
-    "location",
-    "format",
-    "signed_data",
-    "value",
-    "base_unit",
-)
+SAMPLE_FIELDS = Sample._fields  # timestamp (ISO 8601), raw_value, measurand, phase, ..., value, base_unit
 
 
 class MalformedEntry(ValueError):
@@ -69,22 +57,7 @@ class MeterStreamEntry:
             "evse": self.evse_id,
             "conn": self.connector_id,
             "tx": self.transaction_ref,
-            "s": [
-                [
-                    s.timestamp.isoformat(),
-                    s.raw_value,
-                    s.measurand,
-                    s.phase,
-                    s.unit,
-                    s.context,
-                    s.location,
-                    s.format,
-                    s.signed_data,
-                    s.value,
-                    s.base_unit,
-                ]
-                for s in self.samples
-            ],
+            "s": [[s.timestamp.isoformat(), *s[1:]] for s in self.samples],
         }
         return {FIELD: orjson.dumps(doc)}
 
@@ -95,29 +68,18 @@ class MeterStreamEntry:
             doc: Any = orjson.loads(fields[FIELD])
             if doc.get("v", FORMAT_VERSION) != FORMAT_VERSION:
                 raise MalformedEntry(f"unknown meter stream format {doc['v']!r}")
-            samples = tuple(
-                Sample(
-                    timestamp=datetime.fromisoformat(ts),
-                    raw_value=raw,
-                    measurand=measurand,
-                    phase=phase,
-                    unit=unit,
-                    context=context,
-                    location=location,
-                    format=fmt,
-                    signed_data=signed,
-                    value=value,
-                    base_unit=base,
-                )
-                for ts, raw, measurand, phase, unit, context, location, fmt, signed, value, base in doc["s"]
-            )
+            make, when = Sample._make, datetime.fromisoformat
+            samples = []
+            for fields in doc["s"]:  # a list just decoded, ours to change
+                fields[0] = when(fields[0])
+                samples.append(make(fields))
             return cls(
                 key=doc.get("k") or stream_id,
                 charge_point_id=doc["cp"],
                 evse_id=doc.get("evse"),
                 connector_id=doc.get("conn"),
                 transaction_ref=doc.get("tx"),
-                samples=samples,
+                samples=tuple(samples),
             )
         except MalformedEntry:
             raise

@@ -60,26 +60,10 @@ def parse(stream_id: str, entry: dict[bytes, bytes]) -> tuple[str, list[tuple[An
     charger's retry of the same message dedups exactly like a redelivered entry; else the
     stream entry id. It is stored in the rows' stream_id column."""
     e = MeterStreamEntry.decode(entry, stream_id)
+    cp, evse, conn, ref, key = e.charge_point_id, e.evse_id, e.connector_id, e.transaction_ref, e.key
     rows = [
-        (
-            s.timestamp,
-            e.charge_point_id,
-            e.evse_id,
-            e.connector_id,
-            e.transaction_ref,
-            s.measurand,
-            s.phase,
-            s.unit,
-            s.context,
-            s.location,
-            s.format,
-            s.raw_value,
-            s.signed_data,
-            s.value,
-            s.base_unit,
-            e.key,
-        )
-        for s in e.samples
+        (ts, cp, evse, conn, ref, measurand, phase, unit, context, location, fmt, raw, signed, value, base, key)
+        for ts, raw, measurand, phase, unit, context, location, fmt, signed, value, base in e.samples
     ]
     return e.key, rows
 
