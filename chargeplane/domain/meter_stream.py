@@ -70,9 +70,9 @@ class MeterStreamEntry:
                 raise MalformedEntry(f"unknown meter stream format {doc['v']!r}")
             make, when = Sample._make, datetime.fromisoformat
             samples = []
-            for fields in doc["s"]:  # a list just decoded, ours to change
-                fields[0] = when(fields[0])
-                samples.append(make(fields))
+            for values in doc["s"]:  # a list just decoded, ours to change
+                values[0] = when(values[0])
+                samples.append(make(values))
             return cls(
                 key=doc.get("k") or stream_id,
                 charge_point_id=doc["cp"],
