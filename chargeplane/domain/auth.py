@@ -99,18 +99,25 @@ def decide(
         return AuthDecision(AuthorizationStatus.ACCEPTED)
     if token is None:
         return AuthDecision(AuthorizationStatus.UNKNOWN if token_type is not None else AuthorizationStatus.INVALID)
-    base = AuthDecision(token.status, token.expiry, token.group_id)
-    if token.status is not AuthorizationStatus.ACCEPTED:
-        return base
+    status = token.status
+    if status is AuthorizationStatus.ACCEPTED:
+        status = _refusal(token, now, charge_point_id, site, concurrent_tx and active_transactions > 0) or status
+    return AuthDecision(status, token.expiry, token.group_id)
+
+
+def _refusal(
+    token: Token, now: datetime, charge_point_id: str, site: str | None, busy: bool
+) -> AuthorizationStatus | None:
+    """Why an Accepted token is refused here and now, if it is: expired, wrong place, in use."""
     if token.expiry is not None and token.expiry <= now:
-        return AuthDecision(AuthorizationStatus.EXPIRED, token.expiry, token.group_id)
+        return AuthorizationStatus.EXPIRED
     if (token.charge_points and charge_point_id not in token.charge_points) or (
         token.sites and (site is None or site not in token.sites)
     ):
-        return AuthDecision(AuthorizationStatus.NOT_AT_THIS_LOCATION, token.expiry, token.group_id)
-    if concurrent_tx and active_transactions > 0:
-        return AuthDecision(AuthorizationStatus.CONCURRENT_TX, token.expiry, token.group_id)
-    return base
+        return AuthorizationStatus.NOT_AT_THIS_LOCATION
+    if busy:
+        return AuthorizationStatus.CONCURRENT_TX
+    return None
 
 
 def cache_until(decision: AuthDecision, now: datetime, ttl: timedelta) -> datetime:

@@ -78,6 +78,9 @@ class BootDecision:
     status: RegistrationStatus
     current_time: datetime
     interval: int  # heartbeat interval (Accepted) or retry interval (Pending/Rejected)
+    # When accepted: the desired configuration not yet applied, (key, value) pairs for the
+    # gateway to push once the boot is answered.
+    pending_configuration: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,8 @@ number (a SignedData blob, a typo) keeps its raw text and gets no normalised num
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -100,9 +99,10 @@ class MeterValueError(ValueError):
     """A sampled value violates a rule the schema cannot express."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One sampled value, raw fields as received plus the normalised number."""
+class Sample(NamedTuple):
+    """One sampled value, raw fields as received plus the normalised number. A named tuple:
+    thousands are made per second at the gateway and read back by the meter-stream writer
+    (chargeplane.domain.meter_stream lists these fields in this order)."""
 
     timestamp: datetime
     raw_value: str

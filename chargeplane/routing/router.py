@@ -1,18 +1,20 @@
 """Route a CSMS-initiated CALL to the gateway pod that holds the charger's socket.
 
 The connection registry in Redis names the owner (pod, gRPC address, epoch). The router
-calls that pod's GatewayService.Call with the epoch as a fencing token; a pod that no
-longer holds the charger answers NOT_FOUND and the router re-resolves exactly once. A
-charger nobody holds, or whose pod is unreachable, is offline: a typed error at once,
-never a hang. Every gRPC call carries a deadline.
+calls that pod's GatewayService with the epoch as a fencing token -- `Call` for a raw OCPP
+action, `SendCommand` for a version-neutral command that the gateway's version package
+translates. A pod that no longer holds the charger answers NOT_FOUND and the router
+re-resolves exactly once. A charger nobody holds, or whose pod is unreachable, is offline:
+a typed error at once, never a hang. Every gRPC call carries a deadline.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import orjson
@@ -36,6 +38,8 @@ if TYPE_CHECKING:  # mypy-protobuf declares the grpc.aio stub type in the .pyi o
     from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceAsyncStub
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Time the gateway needs on top of the charger's own timeout (queueing, one hop).
 ROUTING_MARGIN = 2.0
@@ -74,9 +78,39 @@ class CommandRouter:
         return owner
 
     async def call(self, cp_id: str, action: str, payload: dict[str, Any], timeout: float) -> Routed:
+        """A raw OCPP CALL, in the charger's own protocol version."""
+        _, routed = await self._route(cp_id, lambda owner: self._call_owner(owner, cp_id, action, payload, timeout))
+        return routed
+
+    async def send_command(
+        self, cp_id: str, name: str, arguments: dict[str, Any], timeout: float
+    ) -> tuple[Owner, pb.SendCommandResponse]:
+        """A version-neutral command; the owning gateway translates it for the charger's version.
+        The reply says what was sent and how the charger answered (or why it did not)."""
+        request = pb.SendCommandRequest(
+            charge_point_id=cp_id,
+            command=name,
+            arguments_json=orjson.dumps(arguments),
+            timeout_seconds=timeout,
+        )
+
+        async def send(owner: Owner) -> pb.SendCommandResponse:
+            request.epoch = owner.epoch
+            try:
+                reply: pb.SendCommandResponse = await self._stub(owner.address).SendCommand(
+                    request, timeout=timeout + ROUTING_MARGIN
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise _routing_error(exc, cp_id, name, timeout) from None
+            return reply
+
+        return await self._route(cp_id, send)
+
+    async def _route(self, cp_id: str, send: Callable[[Owner], Awaitable[T]]) -> tuple[Owner, T]:
+        """`send` to the owner, re-resolved exactly once when that pod no longer holds the charger."""
         owner = await self.owner(cp_id)
         try:
-            return await self._call_owner(owner, cp_id, action, payload, timeout)
+            return owner, await send(owner)
         except _Moved:
             pass
         # The pod no longer holds the charger: the registry may already name the new one.
@@ -84,7 +118,7 @@ class CommandRouter:
         if fresh.epoch == owner.epoch and fresh.address == owner.address:
             raise ChargerOffline(f"{cp_id} is not connected (its gateway {owner.gateway} no longer holds it)")
         try:
-            return await self._call_owner(fresh, cp_id, action, payload, timeout)
+            return fresh, await send(fresh)
         except _Moved:
             raise ChargerOffline(f"{cp_id} moved while the command was routed; it is not reachable now") from None
 

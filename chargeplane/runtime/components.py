@@ -95,28 +95,28 @@ def build_gateway(
 ) -> GatewayServer:
     """The gateway; with `auth` and `transactions` channels it also serves Authorize,
     transactions and meter values."""
-    from chargeplane.gateway.backend import GrpcBackend
-    from chargeplane.gateway.dispatch import build_dispatchers
+    from chargeplane.gateway.clients.auth import AuthClient
+    from chargeplane.gateway.clients.meter_stream import RedisMeterStream
+    from chargeplane.gateway.clients.registry import RegistryClient
+    from chargeplane.gateway.clients.transactions import TransactionsClient
+    from chargeplane.gateway.dependencies import dependencies
     from chargeplane.gateway.server import GatewayServer
-    from chargeplane.gateway.tx_backend import TxBackend
 
-    backend = GrpcBackend(
+    registry_client = RegistryClient(
         registry,
         deadline=settings.service_deadline,
         boot_deadline=settings.boot_deadline,
         flush_interval=settings.activity_flush_interval,
     )
-    tx = None
-    if auth is not None and transactions is not None:
-        tx = TxBackend(
-            auth,
-            transactions,
-            redis,
-            deadline=settings.service_deadline,
-            stream=settings.meter_stream,
-            stream_maxlen=settings.meter_stream_maxlen,
-        )
-    return GatewayServer(settings, backend, redis, build_dispatchers(backend, tx))
+    if auth is None or transactions is None:
+        return GatewayServer(settings, registry_client, redis)
+    deps = dependencies(
+        registry_client,
+        auth=AuthClient(auth, deadline=settings.service_deadline),
+        transactions=TransactionsClient(transactions, deadline=settings.service_deadline),
+        meters=RedisMeterStream(redis, settings.meter_stream, settings.meter_stream_maxlen),
+    )
+    return GatewayServer(settings, registry_client, redis, deps)
 
 
 def add_gateway_service(grpc_srv: GrpcServer, gateway: GatewayServer) -> None:
@@ -127,16 +127,16 @@ def add_gateway_service(grpc_srv: GrpcServer, gateway: GatewayServer) -> None:
 
 
 async def start_gateway(stack: contextlib.AsyncExitStack, gateway: GatewayServer) -> None:
-    from chargeplane.gateway.backend import GrpcBackend
+    from chargeplane.gateway.clients.registry import RegistryClient
 
-    backend = gateway.backend
-    assert isinstance(backend, GrpcBackend)
-    backend.start()
+    registry = gateway.registry
+    assert isinstance(registry, RegistryClient)
+    registry.start()
     await gateway.start()
 
     async def stop() -> None:
         await gateway.stop()
-        await backend.stop()  # last flush of last-seen times, while the registry still runs
+        await registry.stop()  # last flush of last-seen times, while the registry still runs
 
     stack.push_async_callback(stop)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
@@ -8,6 +9,9 @@ import pytest
 from chargeplane.config import Settings
 from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 from chargeplane.runtime.components import AllInOne
+
+if TYPE_CHECKING:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceAsyncStub
 
 
 @pytest.fixture
@@ -22,6 +26,6 @@ def ocpp_url(allinone: AllInOne) -> str:
 
 
 @pytest.fixture
-async def registry(allinone: AllInOne) -> AsyncIterator[RegistryServiceStub]:
+async def registry(allinone: AllInOne) -> AsyncIterator[RegistryServiceAsyncStub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{allinone.grpc_port}") as channel:
         yield RegistryServiceStub(channel)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 from tests.chargers import RawCharger, raw_charger
+
+if TYPE_CHECKING:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceAsyncStub
 
 BOOT16 = {"chargePointVendor": "Acme", "chargePointModel": "Volt"}
 BOOT201 = {"reason": "PowerUp", "chargingStation": {"vendorName": "Acme", "model": "Volt"}}
@@ -22,14 +24,14 @@ async def _boot(charger: RawCharger, version: str) -> list[Any]:
     return reply
 
 
-async def _notifications(registry: RegistryServiceStub, cp_id: str) -> list[tuple[str, str, int | None]]:
+async def _notifications(registry: RegistryServiceAsyncStub, cp_id: str) -> list[tuple[str, str, int | None]]:
     found = await registry.ListNotifications(pb.ListNotificationsRequest(charge_point_id=cp_id))
     return [
         (n.kind, n.status, n.request_id if n.HasField("request_id") else None) for n in reversed(found.notifications)
     ]
 
 
-async def test_status_notifications_of_16_are_stored(ocpp_url: str, registry: RegistryServiceStub) -> None:
+async def test_status_notifications_of_16_are_stored(ocpp_url: str, registry: RegistryServiceAsyncStub) -> None:
     async with raw_charger(ocpp_url, "DEV16", "1.6") as charger:
         await _boot(charger, "1.6")
         for action, payload in [
@@ -55,7 +57,7 @@ async def test_status_notifications_of_16_are_stored(ocpp_url: str, registry: Re
     ]
 
 
-async def test_device_state_of_201_is_stored(ocpp_url: str, registry: RegistryServiceStub) -> None:
+async def test_device_state_of_201_is_stored(ocpp_url: str, registry: RegistryServiceAsyncStub) -> None:
     part1 = {
         "requestId": 5,
         "generatedAt": NOW,
@@ -136,7 +138,7 @@ async def test_device_state_of_201_is_stored(ocpp_url: str, registry: RegistrySe
     ]
 
 
-async def _desire(registry: RegistryServiceStub, cp_id: str, settings: dict[str, str]) -> None:
+async def _desire(registry: RegistryServiceAsyncStub, cp_id: str, settings: dict[str, str]) -> None:
     await registry.UpsertChargePoint(pb.UpsertChargePointRequest(charge_point_id=cp_id))
     await registry.SetDesiredConfiguration(
         pb.SetDesiredConfigurationRequest(
@@ -145,7 +147,7 @@ async def _desire(registry: RegistryServiceStub, cp_id: str, settings: dict[str,
     )
 
 
-async def _results(registry: RegistryServiceStub, cp_id: str) -> dict[str, tuple[str, bool]]:
+async def _results(registry: RegistryServiceAsyncStub, cp_id: str) -> dict[str, tuple[str, bool]]:
     for _ in range(100):
         found = await registry.GetDesiredConfiguration(pb.GetDesiredConfigurationRequest(charge_point_id=cp_id))
         if all(s.last_result for s in found.settings):
@@ -154,7 +156,9 @@ async def _results(registry: RegistryServiceStub, cp_id: str) -> dict[str, tuple
     raise AssertionError(f"results never recorded: {found}")
 
 
-async def test_desired_configuration_is_pushed_to_a_16_charger(ocpp_url: str, registry: RegistryServiceStub) -> None:
+async def test_desired_configuration_is_pushed_to_a_16_charger(
+    ocpp_url: str, registry: RegistryServiceAsyncStub
+) -> None:
     await _desire(
         registry,
         "PUSH16",
@@ -226,7 +230,9 @@ async def test_desired_configuration_is_pushed_to_a_16_charger(ocpp_url: str, re
         assert extra is None
 
 
-async def test_desired_configuration_is_pushed_to_a_201_charger(ocpp_url: str, registry: RegistryServiceStub) -> None:
+async def test_desired_configuration_is_pushed_to_a_201_charger(
+    ocpp_url: str, registry: RegistryServiceAsyncStub
+) -> None:
     await _desire(
         registry,
         "PUSH201",
@@ -279,7 +285,9 @@ async def test_desired_configuration_is_pushed_to_a_201_charger(ocpp_url: str, r
     assert [(v.key, v.value) for v in model.variables] == [("OCPPCommCtrlr/HeartbeatInterval", "120")]
 
 
-async def test_nothing_is_pushed_when_the_boot_is_not_accepted(ocpp_url: str, registry: RegistryServiceStub) -> None:
+async def test_nothing_is_pushed_when_the_boot_is_not_accepted(
+    ocpp_url: str, registry: RegistryServiceAsyncStub
+) -> None:
     await _desire(registry, "PUSH-REJ", {"HeartbeatInterval": "120"})
     await registry.UpsertChargePoint(
         pb.UpsertChargePointRequest(charge_point_id="PUSH-REJ", allowed_protocols=["ocpp2.0.1"])

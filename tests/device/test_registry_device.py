@@ -4,13 +4,16 @@ PostgreSQL through the real gRPC server."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 from tests.registry.helpers import boot
+
+if TYPE_CHECKING:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceAsyncStub
 
 
 async def _code(call: object) -> grpc.StatusCode:
@@ -19,7 +22,7 @@ async def _code(call: object) -> grpc.StatusCode:
     return info.value.code()
 
 
-async def test_notifications_are_stored_and_listed(registry: RegistryServiceStub) -> None:
+async def test_notifications_are_stored_and_listed(registry: RegistryServiceAsyncStub) -> None:
     await registry.UpsertChargePoint(pb.UpsertChargePointRequest(charge_point_id="DEV-N"))
     for i, status in enumerate(["Downloading", "Downloaded", "Installing", "Installed"]):
         await registry.RecordNotification(
@@ -69,7 +72,7 @@ async def test_notifications_are_stored_and_listed(registry: RegistryServiceStub
     )
 
 
-async def test_device_variables_upsert_and_read(registry: RegistryServiceStub) -> None:
+async def test_device_variables_upsert_and_read(registry: RegistryServiceAsyncStub) -> None:
     await registry.UpsertChargePoint(pb.UpsertChargePointRequest(charge_point_id="DEV-V"))
     first = [
         pb.DeviceVariable(component="OCPPCommCtrlr", variable="HeartbeatInterval", value="300", readonly=False),
@@ -110,7 +113,7 @@ async def test_device_variables_upsert_and_read(registry: RegistryServiceStub) -
     )
 
 
-async def test_desired_configuration_lifecycle(registry: RegistryServiceStub) -> None:
+async def test_desired_configuration_lifecycle(registry: RegistryServiceAsyncStub) -> None:
     await registry.UpsertChargePoint(pb.UpsertChargePointRequest(charge_point_id="DEV-D"))
 
     def setting(key: str, value: str) -> pb.ConfigurationSetting:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 import orjson
@@ -15,9 +16,12 @@ from chargeplane.routing.presence import PresenceRegistry
 from chargeplane.runtime.components import AllInOne
 from tests.chargers import RawCharger, raw_charger
 
+if TYPE_CHECKING:
+    from chargeplane.pb.gateway.v1.gateway_pb2_grpc import GatewayServiceAsyncStub
+
 
 @pytest.fixture
-async def stub(allinone: AllInOne) -> AsyncIterator[GatewayServiceStub]:
+async def stub(allinone: AllInOne) -> AsyncIterator[GatewayServiceAsyncStub]:
     async with grpc.aio.insecure_channel(allinone.settings.gateway_grpc_address) as channel:
         yield GatewayServiceStub(channel)
 
@@ -38,7 +42,9 @@ async def _answer(charger: RawCharger, reply: list[object]) -> list[object]:
     return incoming
 
 
-async def test_call_returns_the_chargers_result(allinone: AllInOne, ocpp_url: str, stub: GatewayServiceStub) -> None:
+async def test_call_returns_the_chargers_result(
+    allinone: AllInOne, ocpp_url: str, stub: GatewayServiceAsyncStub
+) -> None:
     async with raw_charger(ocpp_url, "GRPC-1", "1.6") as charger:
         epoch = await _epoch(allinone, "GRPC-1")
         request = pb.CallRequest(
@@ -59,7 +65,7 @@ async def test_call_returns_the_chargers_result(allinone: AllInOne, ocpp_url: st
         assert orjson.loads(reply.error.details_json) == {"a": 1}
 
 
-async def test_call_errors_are_typed(allinone: AllInOne, ocpp_url: str, stub: GatewayServiceStub) -> None:
+async def test_call_errors_are_typed(allinone: AllInOne, ocpp_url: str, stub: GatewayServiceAsyncStub) -> None:
     async def code_of(request: pb.CallRequest) -> grpc.StatusCode:
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.Call(request)
@@ -80,7 +86,7 @@ async def test_call_errors_are_typed(allinone: AllInOne, ocpp_url: str, stub: Ga
         assert await code_of(silent) == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
-async def test_disconnect(allinone: AllInOne, ocpp_url: str, stub: GatewayServiceStub) -> None:
+async def test_disconnect(allinone: AllInOne, ocpp_url: str, stub: GatewayServiceAsyncStub) -> None:
     async with raw_charger(ocpp_url, "GRPC-3", "2.0.1") as charger:
         epoch = await _epoch(allinone, "GRPC-3")
         reply = await stub.Disconnect(pb.DisconnectRequest(charge_point_id="GRPC-3", epoch=epoch + 5))
@@ -92,7 +98,7 @@ async def test_disconnect(allinone: AllInOne, ocpp_url: str, stub: GatewayServic
 
 
 async def test_disconnect_after_the_call_was_sent_is_aborted(
-    allinone: AllInOne, ocpp_url: str, stub: GatewayServiceStub
+    allinone: AllInOne, ocpp_url: str, stub: GatewayServiceAsyncStub
 ) -> None:
     """The charger got the CALL and vanished: ABORTED, so nobody sends it a second time."""
     async with raw_charger(ocpp_url, "GRPC-4", "2.0.1") as charger:

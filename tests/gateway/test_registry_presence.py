@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -14,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from chargeplane.config import Settings
 from chargeplane.embedded import EmbeddedRedis
-from chargeplane.gateway.backend import GrpcBackend
+from chargeplane.gateway.clients.registry import RegistryClient
 from chargeplane.gateway.server import GatewayServer
 from chargeplane.routing.presence import PresenceRegistry, epoch_key, owner_key
 from chargeplane.runtime.components import AllInOne, all_in_one
@@ -31,8 +32,8 @@ async def second_gateway(allinone: AllInOne, pod: str, redis: Redis | None = Non
         update={"pod_name": pod, "gateway_port": 0, "gateway_grpc_address": f"{pod}:50052"}
     )
     async with grpc.aio.insecure_channel(f"127.0.0.1:{allinone.grpc_port}") as channel:
-        backend = GrpcBackend(channel, deadline=5, flush_interval=0.2)
-        gateway = GatewayServer(settings, backend, redis or allinone.redis)
+        registry = RegistryClient(channel, deadline=5, flush_interval=0.2)
+        gateway = GatewayServer(settings, registry, redis or allinone.redis)
         await gateway.start()
         try:
             yield gateway
@@ -98,16 +99,16 @@ async def test_stale_refresh_closes_a_socket_the_registry_moved(allinone: AllInO
     async with raw_charger(ocpp_url, "LOST-1", "2.0.1") as charger:
         await eventually(lambda: _owned_by(presence, "LOST-1", allinone.settings.pod_name))
         epoch = (await presence.lookup("LOST-1")).epoch  # type: ignore[union-attr]
+        newer: dict[str, str | int] = {
+            "gw": "gw-elsewhere",
+            "addr": "10.0.0.9:50052",
+            "epoch": epoch + 1,
+            "proto": "ocpp2.0.1",
+            "since": "0",
+        }
         await allinone.redis.hset(
-            owner_key("LOST-1"),
-            mapping={
-                "gw": "gw-elsewhere",
-                "addr": "10.0.0.9:50052",
-                "epoch": epoch + 1,
-                "proto": "ocpp2.0.1",
-                "since": "0",
-            },
-        )
+            owner_key("LOST-1"), mapping=cast(Any, newer)
+        )  # redis-py types mapping keys invariantly
         await allinone.redis.set(epoch_key("LOST-1"), epoch + 1)
         await allinone.gateway.refresh_once()
         await allinone.gateway.refresh_once()

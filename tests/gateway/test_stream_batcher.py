@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import pytest
 from redis.asyncio import Redis
@@ -17,7 +18,7 @@ async def test_concurrent_adds_share_a_pipeline_and_each_get_their_entry(redis_u
         batcher = StreamBatcher(redis, "meter:test", maxlen=None)
         ids = await asyncio.gather(*(batcher.add({"d": str(i)}) for i in range(1200)))
         assert len(set(ids)) == 1200
-        entries = await redis.xrange("meter:test")
+        entries = cast(list[tuple[bytes, dict[bytes, bytes]]], await redis.xrange("meter:test"))
         assert [e[1][b"d"] for e in entries] == [str(i).encode() for i in range(1200)]  # order kept
         assert dict(entries)[ids[7]] == {b"d": b"7"}
     finally:

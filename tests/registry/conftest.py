@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
@@ -15,7 +15,10 @@ from chargeplane.db.pool import create_pool
 from chargeplane.pb.registry.v1 import registry_pb2_grpc
 from chargeplane.services.registry import add_to_server
 
-StartRegistry = Callable[..., Awaitable[registry_pb2_grpc.RegistryServiceStub]]
+if TYPE_CHECKING:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceAsyncStub
+
+StartRegistry = Callable[..., Awaitable["RegistryServiceAsyncStub"]]
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ async def start_registry(pool: asyncpg.Pool, redis: Redis) -> AsyncIterator[Star
     servers: list[Any] = []
     channels: list[Any] = []
 
-    async def start(**settings: Any) -> registry_pb2_grpc.RegistryServiceStub:
+    async def start(**settings: Any) -> RegistryServiceAsyncStub:
         server = grpc.aio.server()
         add_to_server(server, pool, redis, Settings(**settings))
         port = server.add_insecure_port("127.0.0.1:0")
@@ -56,6 +59,6 @@ async def start_registry(pool: asyncpg.Pool, redis: Redis) -> AsyncIterator[Star
 
 
 @pytest.fixture
-async def registry(start_registry: StartRegistry) -> registry_pb2_grpc.RegistryServiceStub:
+async def registry(start_registry: StartRegistry) -> RegistryServiceAsyncStub:
     """A registry with the dev boot policy."""
     return await start_registry(boot_policy="dev")

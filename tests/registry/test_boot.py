@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import asyncpg
 import grpc
 import pytest
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
+from tests.db import one
 
 from .conftest import StartRegistry
 from .helpers import boot
+
+if TYPE_CHECKING:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceAsyncStub
 
 
 async def test_dev_policy_accepts_and_records_unknown_charger(
@@ -36,7 +40,7 @@ async def test_dev_policy_accepts_and_records_unknown_charger(
     assert reply.interval == 123
     assert abs(reply.current_time.ToDatetime(tzinfo=UTC) - before) < timedelta(seconds=5)
 
-    row = await pool.fetchrow("SELECT * FROM charge_points WHERE id = 'CP-1'")
+    row = await one(pool, "SELECT * FROM charge_points WHERE id = 'CP-1'")
     assert row["registered"] is False
     assert row["site"] == "depot"
     assert (row["vendor"], row["model"], row["serial_number"], row["firmware_version"]) == (
@@ -56,10 +60,10 @@ async def test_dev_policy_accepts_and_records_unknown_charger(
     assert row["last_seen_at"] == row["last_boot_at"]
 
 
-async def test_reboot_replaces_station_info(registry: RegistryServiceStub, pool: asyncpg.Pool) -> None:
+async def test_reboot_replaces_station_info(registry: RegistryServiceAsyncStub, pool: asyncpg.Pool) -> None:
     await registry.Boot(boot("CP-1", firmware_version="1.0", serial_number="SN1"))
     await registry.Boot(boot("CP-1", protocol=pb.PROTOCOL_OCPP16, firmware_version="2.0"))
-    row = await pool.fetchrow("SELECT * FROM charge_points WHERE id = 'CP-1'")
+    row = await one(pool, "SELECT * FROM charge_points WHERE id = 'CP-1'")
     assert (row["firmware_version"], row["serial_number"], row["protocol"]) == ("2.0", None, "ocpp1.6")
     assert row["boot_reason"] is None  # 1.6 has none
     assert await pool.fetchval("SELECT count(*) FROM charge_points") == 1
@@ -93,7 +97,7 @@ async def test_production_policy_accepts_registered_chargers(start_registry: Sta
     reply = await registry.Boot(boot("CP-9", site="elsewhere", firmware_version="9"))
     assert reply.status == pb.REGISTRATION_STATUS_ACCEPTED
     assert reply.interval == 300
-    row = await pool.fetchrow("SELECT * FROM charge_points WHERE id = 'CP-9'")
+    row = await one(pool, "SELECT * FROM charge_points WHERE id = 'CP-9'")
     assert (row["registered"], row["site"], row["firmware_version"]) == (True, "hq", "9")
     assert row["boot_status"] == "Accepted"
 
@@ -106,7 +110,7 @@ async def test_production_policy_treats_discovered_rows_as_unknown(
     prod = await start_registry(boot_policy="production", unknown_boot_status="Pending")
     reply = await prod.Boot(boot("FOUND", firmware_version="new"))
     assert reply.status == pb.REGISTRATION_STATUS_PENDING
-    row = await pool.fetchrow("SELECT boot_status, firmware_version FROM charge_points WHERE id = 'FOUND'")
+    row = await one(pool, "SELECT boot_status, firmware_version FROM charge_points WHERE id = 'FOUND'")
     assert (row["boot_status"], row["firmware_version"]) == ("Pending", "new")  # the row exists: recorded
 
 
@@ -125,7 +129,7 @@ async def test_allowed_protocols_reject_other_protocols(
     assert accepted.status == pb.REGISTRATION_STATUS_ACCEPTED
 
 
-async def test_boot_without_protocol_is_invalid(registry: RegistryServiceStub) -> None:
+async def test_boot_without_protocol_is_invalid(registry: RegistryServiceAsyncStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await registry.Boot(pb.BootRequest(charge_point_id="CP-1", station=pb.StationInfo(vendor="x")))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

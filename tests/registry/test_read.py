@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import asyncpg
 import grpc
@@ -10,13 +11,15 @@ import pytest
 from redis.asyncio import Redis
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 from chargeplane.routing.presence import PresenceRegistry
 
 from .helpers import boot
 
+if TYPE_CHECKING:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceAsyncStub
 
-async def test_get_merges_live_connection_from_redis(registry: RegistryServiceStub, redis: Redis) -> None:
+
+async def test_get_merges_live_connection_from_redis(registry: RegistryServiceAsyncStub, redis: Redis) -> None:
     await registry.Boot(boot("CP-1", site="depot", serial_number="SN"))
     before = datetime.now(UTC)
     lease, _ = await PresenceRegistry(redis, pod="gw-0", address="10.0.0.1:50052").claim("CP-1", "ocpp2.0.1")
@@ -46,7 +49,7 @@ async def test_get_merges_live_connection_from_redis(registry: RegistryServiceSt
     assert not cp.HasField("connection")
 
 
-async def test_registered_but_never_booted(registry: RegistryServiceStub) -> None:
+async def test_registered_but_never_booted(registry: RegistryServiceAsyncStub) -> None:
     await registry.UpsertChargePoint(pb.UpsertChargePointRequest(charge_point_id="CP-2"))
     cp = (await registry.GetChargePoint(pb.GetChargePointRequest(charge_point_id="CP-2"))).charge_point
     assert cp.registered
@@ -54,7 +57,7 @@ async def test_registered_but_never_booted(registry: RegistryServiceStub) -> Non
     assert cp.site == "" and cp.boot_status == ""
 
 
-async def test_get_unknown_is_not_found(registry: RegistryServiceStub) -> None:
+async def test_get_unknown_is_not_found(registry: RegistryServiceAsyncStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await registry.GetChargePoint(pb.GetChargePointRequest(charge_point_id="NOPE"))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -62,7 +65,7 @@ async def test_get_unknown_is_not_found(registry: RegistryServiceStub) -> None:
 
 
 async def test_list_pages_through_a_site_in_id_order(
-    registry: RegistryServiceStub, pool: asyncpg.Pool, redis: Redis
+    registry: RegistryServiceAsyncStub, pool: asyncpg.Pool, redis: Redis
 ) -> None:
     rows = [(f"A-{i:03d}", "north") for i in range(250)] + [(f"B-{i:03d}", "south") for i in range(50)]
     await pool.executemany("INSERT INTO charge_points (id, site) VALUES ($1, $2)", rows)
@@ -97,7 +100,7 @@ async def test_list_pages_through_a_site_in_id_order(
     assert everything.next_page_token
 
 
-async def test_list_exact_page_has_no_next_token(registry: RegistryServiceStub, pool: asyncpg.Pool) -> None:
+async def test_list_exact_page_has_no_next_token(registry: RegistryServiceAsyncStub, pool: asyncpg.Pool) -> None:
     await pool.executemany("INSERT INTO charge_points (id) VALUES ($1)", [(f"C{i}",) for i in range(5)])
     page = await registry.ListChargePoints(pb.ListChargePointsRequest(page_size=5))
     assert len(page.charge_points) == 5 and page.next_page_token == ""
@@ -105,13 +108,13 @@ async def test_list_exact_page_has_no_next_token(registry: RegistryServiceStub, 
     assert not empty.charge_points and empty.next_page_token == ""
 
 
-async def test_page_size_is_capped(registry: RegistryServiceStub, pool: asyncpg.Pool) -> None:
+async def test_page_size_is_capped(registry: RegistryServiceAsyncStub, pool: asyncpg.Pool) -> None:
     await pool.executemany("INSERT INTO charge_points (id) VALUES ($1)", [(f"C{i:04d}",) for i in range(1001)])
     page = await registry.ListChargePoints(pb.ListChargePointsRequest(page_size=5000))
     assert len(page.charge_points) == 1000 and page.next_page_token
 
 
-async def test_upsert_and_delete(registry: RegistryServiceStub, pool: asyncpg.Pool) -> None:
+async def test_upsert_and_delete(registry: RegistryServiceAsyncStub, pool: asyncpg.Pool) -> None:
     first = await registry.UpsertChargePoint(
         pb.UpsertChargePointRequest(charge_point_id="CP-1", site="a", allowed_protocols=["ocpp1.6", "ocpp1.6"])
     )
@@ -130,7 +133,7 @@ async def test_upsert_and_delete(registry: RegistryServiceStub, pool: asyncpg.Po
     assert not (await registry.DeleteChargePoint(pb.DeleteChargePointRequest(charge_point_id="CP-1"))).deleted
 
 
-async def test_upsert_turns_discovered_into_registered(registry: RegistryServiceStub) -> None:
+async def test_upsert_turns_discovered_into_registered(registry: RegistryServiceAsyncStub) -> None:
     await registry.Boot(boot("CP-1", site="from-url"))
     reply = await registry.UpsertChargePoint(pb.UpsertChargePointRequest(charge_point_id="CP-1", site="hq"))
     assert not reply.created
@@ -138,7 +141,9 @@ async def test_upsert_turns_discovered_into_registered(registry: RegistryService
     assert reply.charge_point.station.vendor == "Acme"  # what the charger said is kept
 
 
-async def test_storage_outage_is_unavailable_without_details(registry: RegistryServiceStub, pool: asyncpg.Pool) -> None:
+async def test_storage_outage_is_unavailable_without_details(
+    registry: RegistryServiceAsyncStub, pool: asyncpg.Pool
+) -> None:
     await pool.close()
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await registry.GetChargePoint(pb.GetChargePointRequest(charge_point_id="CP-1"))

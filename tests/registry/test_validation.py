@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
 
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceStub
 
 from .helpers import boot
+
+if TYPE_CHECKING:
+    from chargeplane.pb.registry.v1.registry_pb2_grpc import RegistryServiceAsyncStub
 
 
 async def expect_invalid(call: Any, request: Any, fragment: str) -> None:
@@ -24,7 +26,7 @@ async def expect_invalid(call: Any, request: Any, fragment: str) -> None:
     ("cp_id", "fragment"),
     [("", "required"), ("x" * 49, "longer than 48"), ("a:b", "':'"), ("a\nb", "control")],
 )
-async def test_bad_charge_point_ids(registry: RegistryServiceStub, cp_id: str, fragment: str) -> None:
+async def test_bad_charge_point_ids(registry: RegistryServiceAsyncStub, cp_id: str, fragment: str) -> None:
     await expect_invalid(registry.Boot, boot(cp_id), fragment)
     await expect_invalid(registry.GetChargePoint, pb.GetChargePointRequest(charge_point_id=cp_id), fragment)
     await expect_invalid(registry.UpsertChargePoint, pb.UpsertChargePointRequest(charge_point_id=cp_id), fragment)
@@ -39,16 +41,16 @@ async def test_bad_charge_point_ids(registry: RegistryServiceStub, cp_id: str, f
     )
 
 
-async def test_id_of_48_characters_is_fine(registry: RegistryServiceStub) -> None:
+async def test_id_of_48_characters_is_fine(registry: RegistryServiceAsyncStub) -> None:
     assert (await registry.Boot(boot("x" * 48))).status == pb.REGISTRATION_STATUS_ACCEPTED
 
 
 @pytest.mark.parametrize("token", ["garbage!", "djE6", "eHl6", "dGhpcyBpcyBub3QgaXQ"])
-async def test_bad_page_tokens(registry: RegistryServiceStub, token: str) -> None:
+async def test_bad_page_tokens(registry: RegistryServiceAsyncStub, token: str) -> None:
     await expect_invalid(registry.ListChargePoints, pb.ListChargePointsRequest(page_token=token), "page_token")
 
 
-async def test_other_bad_fields(registry: RegistryServiceStub) -> None:
+async def test_other_bad_fields(registry: RegistryServiceAsyncStub) -> None:
     await expect_invalid(registry.ListChargePoints, pb.ListChargePointsRequest(page_size=-1), "page_size")
     await expect_invalid(
         registry.UpsertChargePoint,

@@ -27,12 +27,13 @@ from websockets.typing import Subprotocol
 from chargeplane.config import Settings
 from chargeplane.domain.chargepoints import Protocol
 from chargeplane.gateway import metrics
-from chargeplane.gateway.backend import Backend
-from chargeplane.gateway.connection import Dispatcher, OcppConnection
-from chargeplane.gateway.dispatch import build_dispatchers
+from chargeplane.gateway.connection import OcppConnection
+from chargeplane.gateway.dependencies import Dependencies, dependencies
 from chargeplane.gateway.identity import BadPath, Identity, parse_path
+from chargeplane.gateway.ports import Registry
 from chargeplane.gateway.validation import warm_up
-from chargeplane.presence import Lease, PresenceRegistry, evict_channel
+from chargeplane.gateway.versions import build_dispatchers
+from chargeplane.routing.presence import Lease, PresenceRegistry, evict_channel
 from chargeplane.tasks import spawn
 
 log = logging.getLogger(__name__)
@@ -54,18 +55,20 @@ def _select_subprotocol(connection: ServerConnection, offered: Any) -> Subprotoc
 
 
 class GatewayServer:
-    def __init__(
-        self, settings: Settings, backend: Backend, redis: Redis, dispatchers: dict[str, Dispatcher] | None = None
-    ) -> None:
+    """`registry` records last-seen times; `deps` are the handlers' services (by default:
+    the registry only, so no authorization, transaction or meter-value block)."""
+
+    def __init__(self, settings: Settings, registry: Registry, redis: Redis, deps: Dependencies | None = None) -> None:
         self.settings = settings
-        self.backend = backend
+        self.registry = registry
+        self.deps = deps if deps is not None else dependencies(registry)
         self.presence = PresenceRegistry(
             redis, pod=settings.pod_name, address=settings.gateway_grpc_address, ttl=settings.presence_ttl
         )
         self.redis = redis
         self.connections: dict[str, OcppConnection] = {}
         self.leases: dict[str, Lease] = {}
-        self._dispatchers = dispatchers if dispatchers is not None else build_dispatchers(backend)
+        self._dispatchers = build_dispatchers(self.deps)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
@@ -121,18 +124,13 @@ class GatewayServer:
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
+        await self.deps.after_boot.stop()
 
     # ------------------------------------------------------------- handshake
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = request.path.split("?", 1)[0]
-        if path == "/healthz":
-            return connection.respond(HTTPStatus.OK, "ok\n")
-        if path == "/readyz":
-            if self._draining:
-                return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "draining\n")
-            return connection.respond(HTTPStatus.OK, "ready\n")
-        if path == "/metrics":
-            return Response(200, "OK", Headers([("Content-Type", CONTENT_TYPE_LATEST)]), generate_latest())
+        probe = self._probe(connection, request.path.split("?", 1)[0])
+        if probe is not None:
+            return probe
         try:
             identity = parse_path(request.path)
         except (BadPath, UnicodeDecodeError) as exc:
@@ -145,6 +143,18 @@ class GatewayServer:
             metrics.REFUSED.labels("draining").inc()
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "gateway is draining\n")
         connection.cp_identity = identity  # type: ignore[attr-defined]
+        return None
+
+    def _probe(self, connection: ServerConnection, path: str) -> Response | None:
+        """/healthz, /readyz and /metrics share the OCPP port (one port per gateway pod)."""
+        if path == "/healthz":
+            return connection.respond(HTTPStatus.OK, "ok\n")
+        if path == "/readyz":
+            if self._draining:
+                return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "draining\n")
+            return connection.respond(HTTPStatus.OK, "ready\n")
+        if path == "/metrics":
+            return Response(200, "OK", Headers([("Content-Type", CONTENT_TYPE_LATEST)]), generate_latest())
         return None
 
     # ------------------------------------------------------------- session
@@ -163,7 +173,7 @@ class GatewayServer:
             dispatcher=dispatcher,
             call_queue_limit=self.settings.call_queue_limit,
             call_timeout=self.settings.call_timeout,
-            on_activity=self.backend.touch,
+            on_activity=self.registry.touch,
         )
         cp_id = identity.cp_id
         previous = self.connections.get(cp_id)

@@ -22,25 +22,34 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chargeplane.pb.registry.v1 import registry_pb2 as chargeplane_dot_registry_dot_v1_dot_registry__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$chargeplane/gateway/v1/gateway.proto\x12\x16\x63hargeplane.gateway.v1\"t\n\x0b\x43\x61llRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x03\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x14\n\x0cpayload_json\x18\x04 \x01(\x0c\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"D\n\tCallError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x03 \x01(\x0c\"\x8a\x01\n\x0c\x43\x61llResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x15\n\x0bresult_json\x18\x02 \x01(\x0cH\x00\x12\x32\n\x05\x65rror\x18\x03 \x01(\x0b\x32!.chargeplane.gateway.v1.CallErrorH\x00\x12\x10\n\x08protocol\x18\x04 \x01(\tB\t\n\x07outcome\"K\n\x11\x44isconnectRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"*\n\x12\x44isconnectResponse\x12\x14\n\x0c\x64isconnected\x18\x01 \x01(\x08\x32\xc8\x01\n\x0eGatewayService\x12Q\n\x04\x43\x61ll\x12#.chargeplane.gateway.v1.CallRequest\x1a$.chargeplane.gateway.v1.CallResponse\x12\x63\n\nDisconnect\x12).chargeplane.gateway.v1.DisconnectRequest\x1a*.chargeplane.gateway.v1.DisconnectResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$chargeplane/gateway/v1/gateway.proto\x12\x16\x63hargeplane.gateway.v1\x1a&chargeplane/registry/v1/registry.proto\"t\n\x0b\x43\x61llRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x03\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x14\n\x0cpayload_json\x18\x04 \x01(\x0c\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"D\n\tCallError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x03 \x01(\x0c\"\x8a\x01\n\x0c\x43\x61llResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x15\n\x0bresult_json\x18\x02 \x01(\x0cH\x00\x12\x32\n\x05\x65rror\x18\x03 \x01(\x0b\x32!.chargeplane.gateway.v1.CallErrorH\x00\x12\x10\n\x08protocol\x18\x04 \x01(\tB\t\n\x07outcome\"K\n\x11\x44isconnectRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"*\n\x12\x44isconnectResponse\x12\x14\n\x0c\x64isconnected\x18\x01 \x01(\x08\"~\n\x12SendCommandRequest\x12\x17\n\x0f\x63harge_point_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x03\x12\x0f\n\x07\x63ommand\x18\x03 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x04 \x01(\x0c\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"\xfd\x01\n\x12\x43ommandNotAnswered\x12\x41\n\x06reason\x18\x01 \x01(\x0e\x32\x31.chargeplane.gateway.v1.CommandNotAnswered.Reason\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x8e\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x1a\n\x16REASON_NOT_EXPRESSIBLE\x10\x01\x12\x12\n\x0eREASON_INVALID\x10\x02\x12\x0f\n\x0bREASON_BUSY\x10\x03\x12\x12\n\x0eREASON_TIMEOUT\x10\x04\x12\x17\n\x13REASON_DISCONNECTED\x10\x05\"\xd6\x02\n\x13SendCommandResponse\x12\x10\n\x08protocol\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x14\n\x0crequest_json\x18\x03 \x01(\x0c\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12\x15\n\x0bresult_json\x18\x05 \x01(\x0cH\x00\x12\x32\n\x05\x65rror\x18\x06 \x01(\x0b\x32!.chargeplane.gateway.v1.CallErrorH\x00\x12\x42\n\x0cnot_answered\x18\x07 \x01(\x0b\x32*.chargeplane.gateway.v1.CommandNotAnsweredH\x00\x12\x14\n\x0coutcome_json\x18\x08 \x01(\x0c\x12\x43\n\x12reported_variables\x18\t \x03(\x0b\x32\'.chargeplane.registry.v1.DeviceVariableB\t\n\x07outcome2\xb0\x02\n\x0eGatewayService\x12Q\n\x04\x43\x61ll\x12#.chargeplane.gateway.v1.CallRequest\x1a$.chargeplane.gateway.v1.CallResponse\x12\x66\n\x0bSendCommand\x12*.chargeplane.gateway.v1.SendCommandRequest\x1a+.chargeplane.gateway.v1.SendCommandResponse\x12\x63\n\nDisconnect\x12).chargeplane.gateway.v1.DisconnectRequest\x1a*.chargeplane.gateway.v1.DisconnectResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chargeplane.gateway.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CALLREQUEST']._serialized_start=64
-  _globals['_CALLREQUEST']._serialized_end=180
-  _globals['_CALLERROR']._serialized_start=182
-  _globals['_CALLERROR']._serialized_end=250
-  _globals['_CALLRESPONSE']._serialized_start=253
-  _globals['_CALLRESPONSE']._serialized_end=391
-  _globals['_DISCONNECTREQUEST']._serialized_start=393
-  _globals['_DISCONNECTREQUEST']._serialized_end=468
-  _globals['_DISCONNECTRESPONSE']._serialized_start=470
-  _globals['_DISCONNECTRESPONSE']._serialized_end=512
-  _globals['_GATEWAYSERVICE']._serialized_start=515
-  _globals['_GATEWAYSERVICE']._serialized_end=715
+  _globals['_CALLREQUEST']._serialized_start=104
+  _globals['_CALLREQUEST']._serialized_end=220
+  _globals['_CALLERROR']._serialized_start=222
+  _globals['_CALLERROR']._serialized_end=290
+  _globals['_CALLRESPONSE']._serialized_start=293
+  _globals['_CALLRESPONSE']._serialized_end=431
+  _globals['_DISCONNECTREQUEST']._serialized_start=433
+  _globals['_DISCONNECTREQUEST']._serialized_end=508
+  _globals['_DISCONNECTRESPONSE']._serialized_start=510
+  _globals['_DISCONNECTRESPONSE']._serialized_end=552
+  _globals['_SENDCOMMANDREQUEST']._serialized_start=554
+  _globals['_SENDCOMMANDREQUEST']._serialized_end=680
+  _globals['_COMMANDNOTANSWERED']._serialized_start=683
+  _globals['_COMMANDNOTANSWERED']._serialized_end=936
+  _globals['_COMMANDNOTANSWERED_REASON']._serialized_start=794
+  _globals['_COMMANDNOTANSWERED_REASON']._serialized_end=936
+  _globals['_SENDCOMMANDRESPONSE']._serialized_start=939
+  _globals['_SENDCOMMANDRESPONSE']._serialized_end=1281
+  _globals['_GATEWAYSERVICE']._serialized_start=1284
+  _globals['_GATEWAYSERVICE']._serialized_end=1588
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,12 @@
 isort:skip_file
 """
 
+from chargeplane.pb.registry.v1 import registry_pb2 as _registry_pb2
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -150,3 +154,147 @@ class DisconnectResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DisconnectResponse: _TypeAlias = DisconnectResponse  # noqa: Y015
+
+@_typing.final
+class SendCommandRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    EPOCH_FIELD_NUMBER: _builtins.int
+    COMMAND_FIELD_NUMBER: _builtins.int
+    ARGUMENTS_JSON_FIELD_NUMBER: _builtins.int
+    TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    epoch: _builtins.int
+    """The connection epoch the caller resolved; 0 accepts the current connection."""
+    command: _builtins.str
+    """The command's name (reset, remote-start, ...; chargeplane.domain.commands.COMMANDS)."""
+    arguments_json: _builtins.bytes
+    """Its arguments (JSON object), validated by the command's model."""
+    timeout_seconds: _builtins.float
+    """Seconds to wait for the charger's answer."""
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        epoch: _builtins.int = ...,
+        command: _builtins.str = ...,
+        arguments_json: _builtins.bytes = ...,
+        timeout_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arguments_json", b"arguments_json", "charge_point_id", b"charge_point_id", "command", b"command", "epoch", b"epoch", "timeout_seconds", b"timeout_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendCommandRequest: _TypeAlias = SendCommandRequest  # noqa: Y015
+
+@_typing.final
+class CommandNotAnswered(_message.Message):
+    """A command that was not answered by the charger."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Reason:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[CommandNotAnswered._Reason.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        REASON_UNSPECIFIED: CommandNotAnswered._Reason.ValueType  # 0
+        REASON_NOT_EXPRESSIBLE: CommandNotAnswered._Reason.ValueType  # 1
+        """The charger's OCPP version cannot express the command: nothing was sent."""
+        REASON_INVALID: CommandNotAnswered._Reason.ValueType  # 2
+        """The translated CALL failed the version's schema: nothing was sent."""
+        REASON_BUSY: CommandNotAnswered._Reason.ValueType  # 3
+        """Too many commands are queued for this charger: nothing was sent."""
+        REASON_TIMEOUT: CommandNotAnswered._Reason.ValueType  # 4
+        """Sent; the charger did not answer within the timeout."""
+        REASON_DISCONNECTED: CommandNotAnswered._Reason.ValueType  # 5
+        """Sent; the socket closed before the answer. The charger may have acted on it: not resent."""
+
+    class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper): ...
+    REASON_UNSPECIFIED: CommandNotAnswered.Reason.ValueType  # 0
+    REASON_NOT_EXPRESSIBLE: CommandNotAnswered.Reason.ValueType  # 1
+    """The charger's OCPP version cannot express the command: nothing was sent."""
+    REASON_INVALID: CommandNotAnswered.Reason.ValueType  # 2
+    """The translated CALL failed the version's schema: nothing was sent."""
+    REASON_BUSY: CommandNotAnswered.Reason.ValueType  # 3
+    """Too many commands are queued for this charger: nothing was sent."""
+    REASON_TIMEOUT: CommandNotAnswered.Reason.ValueType  # 4
+    """Sent; the charger did not answer within the timeout."""
+    REASON_DISCONNECTED: CommandNotAnswered.Reason.ValueType  # 5
+    """Sent; the socket closed before the answer. The charger may have acted on it: not resent."""
+
+    REASON_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    reason: Global___CommandNotAnswered.Reason.ValueType
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        reason: Global___CommandNotAnswered.Reason.ValueType = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommandNotAnswered: _TypeAlias = CommandNotAnswered  # noqa: Y015
+
+@_typing.final
+class SendCommandResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROTOCOL_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    REQUEST_JSON_FIELD_NUMBER: _builtins.int
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    RESULT_JSON_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    NOT_ANSWERED_FIELD_NUMBER: _builtins.int
+    OUTCOME_JSON_FIELD_NUMBER: _builtins.int
+    REPORTED_VARIABLES_FIELD_NUMBER: _builtins.int
+    protocol: _builtins.str
+    """The charger's OCPP version."""
+    action: _builtins.str
+    """What was sent (empty when the version cannot express the command)."""
+    request_json: _builtins.bytes
+    message_id: _builtins.str
+    result_json: _builtins.bytes
+    """The charger's CALLRESULT payload (JSON)."""
+    outcome_json: _builtins.bytes
+    """With a CALLRESULT: the version-neutral reading, {"status": ..., "details": {...}} (JSON)."""
+    @_builtins.property
+    def error(self) -> Global___CallError: ...
+    @_builtins.property
+    def not_answered(self) -> Global___CommandNotAnswered: ...
+    @_builtins.property
+    def reported_variables(self) -> _containers.RepeatedCompositeFieldContainer[_registry_pb2.DeviceVariable]:
+        """With a CALLRESULT: configuration the answer reports, to keep with the device model."""
+
+    def __init__(
+        self,
+        *,
+        protocol: _builtins.str = ...,
+        action: _builtins.str = ...,
+        request_json: _builtins.bytes = ...,
+        message_id: _builtins.str = ...,
+        result_json: _builtins.bytes = ...,
+        error: Global___CallError | None = ...,
+        not_answered: Global___CommandNotAnswered | None = ...,
+        outcome_json: _builtins.bytes = ...,
+        reported_variables: _abc.Iterable[_registry_pb2.DeviceVariable] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "not_answered", b"not_answered", "outcome", b"outcome", "result_json", b"result_json"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "error", b"error", "message_id", b"message_id", "not_answered", b"not_answered", "outcome", b"outcome", "outcome_json", b"outcome_json", "protocol", b"protocol", "reported_variables", b"reported_variables", "request_json", b"request_json", "result_json", b"result_json"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_outcome: _TypeAlias = _typing.Literal["result_json", "error", "not_answered"]  # noqa: Y015
+    _WhichOneofArgType_outcome: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_outcome) -> _WhichOneofReturnType_outcome | None: ...
+
+Global___SendCommandResponse: _TypeAlias = SendCommandResponse  # noqa: Y015

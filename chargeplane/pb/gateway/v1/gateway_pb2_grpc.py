@@ -40,6 +40,11 @@ class GatewayServiceStub:
                 request_serializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.CallRequest.SerializeToString,
                 response_deserializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.CallResponse.FromString,
                 _registered_method=True)
+        self.SendCommand = channel.unary_unary(
+                '/chargeplane.gateway.v1.GatewayService/SendCommand',
+                request_serializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.SendCommandRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.SendCommandResponse.FromString,
+                _registered_method=True)
         self.Disconnect = channel.unary_unary(
                 '/chargeplane.gateway.v1.GatewayService/Disconnect',
                 request_serializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.DisconnectRequest.SerializeToString,
@@ -63,6 +68,18 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendCommand(self, request, context):
+        """Send a version-neutral command (e.g. "reset" with its JSON arguments): this gateway
+        translates it for the charger's OCPP version, sends the CALL and translates the
+        answer back. NOT_FOUND: not connected here, or the epoch is stale (nothing was sent):
+        re-resolve. INVALID_ARGUMENT: unknown command or invalid arguments. Every outcome
+        once the charger is held here -- including "the version cannot express it" -- is a
+        response saying what was sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Disconnect(self, request, context):
         """Close a charger's connection (e.g. after a takeover elsewhere).
         """
@@ -77,6 +94,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.Call,
                     request_deserializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.CallRequest.FromString,
                     response_serializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.CallResponse.SerializeToString,
+            ),
+            'SendCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendCommand,
+                    request_deserializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.SendCommandRequest.FromString,
+                    response_serializer=chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.SendCommandResponse.SerializeToString,
             ),
             'Disconnect': grpc.unary_unary_rpc_method_handler(
                     servicer.Disconnect,
@@ -112,6 +134,33 @@ class GatewayService:
             '/chargeplane.gateway.v1.GatewayService/Call',
             chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.CallRequest.SerializeToString,
             chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.CallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.gateway.v1.GatewayService/SendCommand',
+            chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.SendCommandRequest.SerializeToString,
+            chargeplane_dot_gateway_dot_v1_dot_gateway__pb2.SendCommandResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,14 @@ class GatewayServiceStub:
     ABORTED: the socket closed after the CALL was sent, before the answer: the charger may
     have acted on it, so the caller must not send it again.
     """
+    SendCommand: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SendCommandRequest, _gateway_pb2.SendCommandResponse]
+    """Send a version-neutral command (e.g. "reset" with its JSON arguments): this gateway
+    translates it for the charger's OCPP version, sends the CALL and translates the
+    answer back. NOT_FOUND: not connected here, or the epoch is stale (nothing was sent):
+    re-resolve. INVALID_ARGUMENT: unknown command or invalid arguments. Every outcome
+    once the charger is held here -- including "the version cannot express it" -- is a
+    response saying what was sent.
+    """
     Disconnect: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DisconnectRequest, _gateway_pb2.DisconnectResponse]
     """Close a charger's connection (e.g. after a takeover elsewhere)."""
 
@@ -56,6 +64,14 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     RESOURCE_EXHAUSTED: too many commands queued for this charger.
     ABORTED: the socket closed after the CALL was sent, before the answer: the charger may
     have acted on it, so the caller must not send it again.
+    """
+    SendCommand: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SendCommandRequest, _gateway_pb2.SendCommandResponse]  # type: ignore[assignment]
+    """Send a version-neutral command (e.g. "reset" with its JSON arguments): this gateway
+    translates it for the charger's OCPP version, sends the CALL and translates the
+    answer back. NOT_FOUND: not connected here, or the epoch is stale (nothing was sent):
+    re-resolve. INVALID_ARGUMENT: unknown command or invalid arguments. Every outcome
+    once the charger is held here -- including "the version cannot express it" -- is a
+    response saying what was sent.
     """
     Disconnect: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DisconnectRequest, _gateway_pb2.DisconnectResponse]  # type: ignore[assignment]
     """Close a charger's connection (e.g. after a takeover elsewhere)."""
@@ -75,6 +91,20 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         RESOURCE_EXHAUSTED: too many commands queued for this charger.
         ABORTED: the socket closed after the CALL was sent, before the answer: the charger may
         have acted on it, so the caller must not send it again.
+        """
+
+    @_abc_1.abstractmethod
+    def SendCommand(
+        self,
+        request: _gateway_pb2.SendCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.SendCommandResponse, _abc.Awaitable[_gateway_pb2.SendCommandResponse]]:
+        """Send a version-neutral command (e.g. "reset" with its JSON arguments): this gateway
+        translates it for the charger's OCPP version, sends the CALL and translates the
+        answer back. NOT_FOUND: not connected here, or the epoch is stale (nothing was sent):
+        re-resolve. INVALID_ARGUMENT: unknown command or invalid arguments. Every outcome
+        once the charger is held here -- including "the version cannot express it" -- is a
+        response saying what was sent.
         """
 
     @_abc_1.abstractmethod

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -19,163 +20,63 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _EventType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EventType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EVENT_TYPE_UNSPECIFIED: _EventType.ValueType  # 0
+    EVENT_TYPE_STARTED: _EventType.ValueType  # 1
+    EVENT_TYPE_UPDATED: _EventType.ValueType  # 2
+    EVENT_TYPE_ENDED: _EventType.ValueType  # 3
+
+class EventType(_EventType, metaclass=_EventTypeEnumTypeWrapper): ...
+
+EVENT_TYPE_UNSPECIFIED: EventType.ValueType  # 0
+EVENT_TYPE_STARTED: EventType.ValueType  # 1
+EVENT_TYPE_UPDATED: EventType.ValueType  # 2
+EVENT_TYPE_ENDED: EventType.ValueType  # 3
+Global___EventType: _TypeAlias = EventType  # noqa: Y015
+
 @_typing.final
-class StartTransactionRequest(_message.Message):
+class EventAuthorization(_message.Message):
+    """The authorization the gateway obtained for the event's id token; stored with the
+    transaction (a retried start is answered with the first one).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    EXPIRY_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """AuthorizationStatus name (Accepted, Blocked, ...)."""
+    group_id: _builtins.str
+    @_builtins.property
+    def expiry(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        group_id: _builtins.str = ...,
+        expiry: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expiry", b"expiry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expiry", b"expiry", "group_id", b"group_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventAuthorization: _TypeAlias = EventAuthorization  # noqa: Y015
+
+@_typing.final
+class RecordTransactionEventRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
     SITE_FIELD_NUMBER: _builtins.int
-    CONNECTOR_ID_FIELD_NUMBER: _builtins.int
-    ID_TAG_FIELD_NUMBER: _builtins.int
-    METER_START_FIELD_NUMBER: _builtins.int
-    TIMESTAMP_FIELD_NUMBER: _builtins.int
-    RESERVATION_ID_FIELD_NUMBER: _builtins.int
-    AUTH_STATUS_FIELD_NUMBER: _builtins.int
-    GROUP_ID_FIELD_NUMBER: _builtins.int
-    AUTH_EXPIRY_FIELD_NUMBER: _builtins.int
-    charge_point_id: _builtins.str
-    site: _builtins.str
-    connector_id: _builtins.int
-    id_tag: _builtins.str
-    meter_start: _builtins.int
-    reservation_id: _builtins.int
-    auth_status: _builtins.str
-    """The authorization decided for the idTag (AuthorizationStatus name); stored with the row."""
-    group_id: _builtins.str
-    @_builtins.property
-    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def auth_expiry(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        charge_point_id: _builtins.str = ...,
-        site: _builtins.str = ...,
-        connector_id: _builtins.int = ...,
-        id_tag: _builtins.str = ...,
-        meter_start: _builtins.int = ...,
-        timestamp: _timestamp_pb2.Timestamp | None = ...,
-        reservation_id: _builtins.int | None = ...,
-        auth_status: _builtins.str = ...,
-        group_id: _builtins.str = ...,
-        auth_expiry: _timestamp_pb2.Timestamp | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_reservation_id", b"_reservation_id", "auth_expiry", b"auth_expiry", "reservation_id", b"reservation_id", "timestamp", b"timestamp"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_reservation_id", b"_reservation_id", "auth_expiry", b"auth_expiry", "auth_status", b"auth_status", "charge_point_id", b"charge_point_id", "connector_id", b"connector_id", "group_id", b"group_id", "id_tag", b"id_tag", "meter_start", b"meter_start", "reservation_id", b"reservation_id", "site", b"site", "timestamp", b"timestamp"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__reservation_id: _TypeAlias = _typing.Literal["reservation_id"]  # noqa: Y015
-    _WhichOneofArgType__reservation_id: _TypeAlias = _typing.Literal["_reservation_id", b"_reservation_id"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__reservation_id) -> _WhichOneofReturnType__reservation_id | None: ...
-
-Global___StartTransactionRequest: _TypeAlias = StartTransactionRequest  # noqa: Y015
-
-@_typing.final
-class StartTransactionResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
-    CREATED_FIELD_NUMBER: _builtins.int
-    AUTH_STATUS_FIELD_NUMBER: _builtins.int
-    GROUP_ID_FIELD_NUMBER: _builtins.int
-    AUTH_EXPIRY_FIELD_NUMBER: _builtins.int
-    transaction_id: _builtins.int
-    created: _builtins.bool
-    """False: a retry of a start already recorded (same id returned)."""
-    auth_status: _builtins.str
-    """The stored authorization status (a retry gets the first answer)."""
-    group_id: _builtins.str
-    @_builtins.property
-    def auth_expiry(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        transaction_id: _builtins.int = ...,
-        created: _builtins.bool = ...,
-        auth_status: _builtins.str = ...,
-        group_id: _builtins.str = ...,
-        auth_expiry: _timestamp_pb2.Timestamp | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["auth_expiry", b"auth_expiry"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_expiry", b"auth_expiry", "auth_status", b"auth_status", "created", b"created", "group_id", b"group_id", "transaction_id", b"transaction_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___StartTransactionResponse: _TypeAlias = StartTransactionResponse  # noqa: Y015
-
-@_typing.final
-class StopTransactionRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
-    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
-    METER_STOP_FIELD_NUMBER: _builtins.int
-    TIMESTAMP_FIELD_NUMBER: _builtins.int
-    ID_TAG_FIELD_NUMBER: _builtins.int
-    REASON_FIELD_NUMBER: _builtins.int
-    TRANSACTION_DATA_JSON_FIELD_NUMBER: _builtins.int
-    charge_point_id: _builtins.str
-    transaction_id: _builtins.int
-    meter_stop: _builtins.int
-    id_tag: _builtins.str
-    reason: _builtins.str
-    transaction_data_json: _builtins.str
-    """transactionData as JSON text (kept with the anomaly; samples go to the meter stream)."""
-    @_builtins.property
-    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        charge_point_id: _builtins.str = ...,
-        transaction_id: _builtins.int = ...,
-        meter_stop: _builtins.int = ...,
-        timestamp: _timestamp_pb2.Timestamp | None = ...,
-        id_tag: _builtins.str = ...,
-        reason: _builtins.str = ...,
-        transaction_data_json: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "id_tag", b"id_tag", "meter_stop", b"meter_stop", "reason", b"reason", "timestamp", b"timestamp", "transaction_data_json", b"transaction_data_json", "transaction_id", b"transaction_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___StopTransactionRequest: _TypeAlias = StopTransactionRequest  # noqa: Y015
-
-@_typing.final
-class StopTransactionResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    OUTCOME_FIELD_NUMBER: _builtins.int
-    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
-    FLAGS_FIELD_NUMBER: _builtins.int
-    outcome: _builtins.str
-    """stopped, duplicate, conflict, reconciled or unknown."""
-    transaction_id: _builtins.int
-    @_builtins.property
-    def flags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
-    def __init__(
-        self,
-        *,
-        outcome: _builtins.str = ...,
-        transaction_id: _builtins.int = ...,
-        flags: _abc.Iterable[_builtins.str] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["flags", b"flags", "outcome", b"outcome", "transaction_id", b"transaction_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___StopTransactionResponse: _TypeAlias = StopTransactionResponse  # noqa: Y015
-
-@_typing.final
-class TransactionEventRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
-    SITE_FIELD_NUMBER: _builtins.int
+    PROTOCOL_FIELD_NUMBER: _builtins.int
     EVENT_TYPE_FIELD_NUMBER: _builtins.int
     TRANSACTION_REF_FIELD_NUMBER: _builtins.int
     SEQ_NO_FIELD_NUMBER: _builtins.int
@@ -189,14 +90,21 @@ class TransactionEventRequest(_message.Message):
     ID_TOKEN_FIELD_NUMBER: _builtins.int
     ID_TOKEN_TYPE_FIELD_NUMBER: _builtins.int
     REMOTE_START_ID_FIELD_NUMBER: _builtins.int
+    RESERVATION_ID_FIELD_NUMBER: _builtins.int
     METER_REGISTER_WH_FIELD_NUMBER: _builtins.int
-    AUTH_STATUS_FIELD_NUMBER: _builtins.int
+    AUTH_FIELD_NUMBER: _builtins.int
     PAYLOAD_JSON_FIELD_NUMBER: _builtins.int
+    ID_ASSIGNED_BY_CSMS_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     charge_point_id: _builtins.str
     site: _builtins.str
-    event_type: _builtins.str
-    """Started, Updated or Ended."""
+    protocol: _builtins.str
+    """The charger's OCPP version (ocpp1.6, ocpp2.0.1), kept with the transaction."""
+    event_type: Global___EventType.ValueType
     transaction_ref: _builtins.str
+    """The charger's reference of the transaction; empty when the CSMS assigns the id with
+    this (Started) event.
+    """
     seq_no: _builtins.int
     trigger_reason: _builtins.str
     offline: _builtins.bool
@@ -207,18 +115,31 @@ class TransactionEventRequest(_message.Message):
     id_token: _builtins.str
     id_token_type: _builtins.str
     remote_start_id: _builtins.int
+    reservation_id: _builtins.int
     meter_register_wh: _builtins.float
-    auth_status: _builtins.str
-    payload_json: _builtins.str
-    """The event as received (JSON), kept per seqNo."""
+    """Energy.Active.Import.Register in this event, Wh (1.6: meterStart / meterStop)."""
+    payload_json: _builtins.bytes
+    """The charger's message as received (JSON), kept with the event."""
+    id_assigned_by_csms: _builtins.bool
+    """The CSMS assigns the (integer) transaction id at Started (OCPP 1.6): an event naming
+    an id it does not know cannot create a transaction; an Ended one is reconciled with
+    the charger's only open transaction of this kind, or kept as an anomaly.
+    """
+    idempotency_key: _builtins.str
+    """What makes a retried Started event without a charger reference the same start
+    (1.6: connector, idTag, meterStart, timestamp).
+    """
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def auth(self) -> Global___EventAuthorization: ...
     def __init__(
         self,
         *,
         charge_point_id: _builtins.str = ...,
         site: _builtins.str = ...,
-        event_type: _builtins.str = ...,
+        protocol: _builtins.str = ...,
+        event_type: Global___EventType.ValueType = ...,
         transaction_ref: _builtins.str = ...,
         seq_no: _builtins.int = ...,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
@@ -231,13 +152,16 @@ class TransactionEventRequest(_message.Message):
         id_token: _builtins.str = ...,
         id_token_type: _builtins.str = ...,
         remote_start_id: _builtins.int | None = ...,
+        reservation_id: _builtins.int | None = ...,
         meter_register_wh: _builtins.float | None = ...,
-        auth_status: _builtins.str = ...,
-        payload_json: _builtins.str = ...,
+        auth: Global___EventAuthorization | None = ...,
+        payload_json: _builtins.bytes = ...,
+        id_assigned_by_csms: _builtins.bool = ...,
+        idempotency_key: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_evse_id", b"_evse_id", "_meter_register_wh", b"_meter_register_wh", "_remote_start_id", b"_remote_start_id", "connector_id", b"connector_id", "evse_id", b"evse_id", "meter_register_wh", b"meter_register_wh", "remote_start_id", b"remote_start_id", "timestamp", b"timestamp"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_evse_id", b"_evse_id", "_meter_register_wh", b"_meter_register_wh", "_remote_start_id", b"_remote_start_id", "_reservation_id", b"_reservation_id", "auth", b"auth", "connector_id", b"connector_id", "evse_id", b"evse_id", "meter_register_wh", b"meter_register_wh", "remote_start_id", b"remote_start_id", "reservation_id", b"reservation_id", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_evse_id", b"_evse_id", "_meter_register_wh", b"_meter_register_wh", "_remote_start_id", b"_remote_start_id", "auth_status", b"auth_status", "charge_point_id", b"charge_point_id", "charging_state", b"charging_state", "connector_id", b"connector_id", "event_type", b"event_type", "evse_id", b"evse_id", "id_token", b"id_token", "id_token_type", b"id_token_type", "meter_register_wh", b"meter_register_wh", "offline", b"offline", "payload_json", b"payload_json", "remote_start_id", b"remote_start_id", "seq_no", b"seq_no", "site", b"site", "stopped_reason", b"stopped_reason", "timestamp", b"timestamp", "transaction_ref", b"transaction_ref", "trigger_reason", b"trigger_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_evse_id", b"_evse_id", "_meter_register_wh", b"_meter_register_wh", "_remote_start_id", b"_remote_start_id", "_reservation_id", b"_reservation_id", "auth", b"auth", "charge_point_id", b"charge_point_id", "charging_state", b"charging_state", "connector_id", b"connector_id", "event_type", b"event_type", "evse_id", b"evse_id", "id_assigned_by_csms", b"id_assigned_by_csms", "id_token", b"id_token", "id_token_type", b"id_token_type", "idempotency_key", b"idempotency_key", "meter_register_wh", b"meter_register_wh", "offline", b"offline", "payload_json", b"payload_json", "protocol", b"protocol", "remote_start_id", b"remote_start_id", "reservation_id", b"reservation_id", "seq_no", b"seq_no", "site", b"site", "stopped_reason", b"stopped_reason", "timestamp", b"timestamp", "transaction_ref", b"transaction_ref", "trigger_reason", b"trigger_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__connector_id: _TypeAlias = _typing.Literal["connector_id"]  # noqa: Y015
     _WhichOneofArgType__connector_id: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id"]  # noqa: Y015
@@ -247,6 +171,8 @@ class TransactionEventRequest(_message.Message):
     _WhichOneofArgType__meter_register_wh: _TypeAlias = _typing.Literal["_meter_register_wh", b"_meter_register_wh"]  # noqa: Y015
     _WhichOneofReturnType__remote_start_id: _TypeAlias = _typing.Literal["remote_start_id"]  # noqa: Y015
     _WhichOneofArgType__remote_start_id: _TypeAlias = _typing.Literal["_remote_start_id", b"_remote_start_id"]  # noqa: Y015
+    _WhichOneofReturnType__reservation_id: _TypeAlias = _typing.Literal["reservation_id"]  # noqa: Y015
+    _WhichOneofArgType__reservation_id: _TypeAlias = _typing.Literal["_reservation_id", b"_reservation_id"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__connector_id) -> _WhichOneofReturnType__connector_id | None: ...
     @_typing.overload
@@ -255,22 +181,36 @@ class TransactionEventRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__meter_register_wh) -> _WhichOneofReturnType__meter_register_wh | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__remote_start_id) -> _WhichOneofReturnType__remote_start_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reservation_id) -> _WhichOneofReturnType__reservation_id | None: ...
 
-Global___TransactionEventRequest: _TypeAlias = TransactionEventRequest  # noqa: Y015
+Global___RecordTransactionEventRequest: _TypeAlias = RecordTransactionEventRequest  # noqa: Y015
 
 @_typing.final
-class TransactionEventResponse(_message.Message):
+class RecordTransactionEventResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TRANSACTION_ID_FIELD_NUMBER: _builtins.int
-    DUPLICATE_FIELD_NUMBER: _builtins.int
+    TRANSACTION_REF_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    AUTH_STATUS_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
     GAP_FIELD_NUMBER: _builtins.int
     FLAGS_FIELD_NUMBER: _builtins.int
     transaction_id: _builtins.int
-    duplicate: _builtins.bool
+    """Our id of the transaction (1.6: the transactionId); 0 when none was found."""
+    transaction_ref: _builtins.str
+    outcome: _builtins.str
+    """applied, duplicate, conflict, reconciled or unknown."""
+    created: _builtins.bool
+    """This event created the transaction."""
     state: _builtins.str
     """Active or Ended."""
+    auth_status: _builtins.str
+    """The authorization stored with the transaction (a retry gets the first answer)."""
+    group_id: _builtins.str
     @_builtins.property
     def gap(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -279,18 +219,22 @@ class TransactionEventResponse(_message.Message):
         self,
         *,
         transaction_id: _builtins.int = ...,
-        duplicate: _builtins.bool = ...,
+        transaction_ref: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        created: _builtins.bool = ...,
         state: _builtins.str = ...,
+        auth_status: _builtins.str = ...,
+        group_id: _builtins.str = ...,
         gap: _abc.Iterable[_builtins.int] | None = ...,
         flags: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate", b"duplicate", "flags", b"flags", "gap", b"gap", "state", b"state", "transaction_id", b"transaction_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_status", b"auth_status", "created", b"created", "flags", b"flags", "gap", b"gap", "group_id", b"group_id", "outcome", b"outcome", "state", b"state", "transaction_id", b"transaction_id", "transaction_ref", b"transaction_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___TransactionEventResponse: _TypeAlias = TransactionEventResponse  # noqa: Y015
+Global___RecordTransactionEventResponse: _TypeAlias = RecordTransactionEventResponse  # noqa: Y015
 
 @_typing.final
 class ChargerBootedRequest(_message.Message):

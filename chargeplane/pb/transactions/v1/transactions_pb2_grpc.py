@@ -26,9 +26,9 @@ if _version_not_supported:
 
 
 class TransactionsServiceStub:
-    """The transactions service owns charging sessions of both OCPP versions: idempotent starts,
-    always-answered stops, 2.0.1 event sequencing, and the meter values the gateway streams
-    through Redis (consumed, batch-written and acknowledged by this service).
+    """The transactions service owns charging sessions of both OCPP versions in one lifecycle:
+    idempotent starts, always-answered stops, event sequencing, and the meter values the
+    gateway streams through Redis (consumed, batch-written and acknowledged by this service).
     """
 
     def __init__(self, channel):
@@ -37,20 +37,10 @@ class TransactionsServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.StartTransaction = channel.unary_unary(
-                '/chargeplane.transactions.v1.TransactionsService/StartTransaction',
-                request_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StartTransactionRequest.SerializeToString,
-                response_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StartTransactionResponse.FromString,
-                _registered_method=True)
-        self.StopTransaction = channel.unary_unary(
-                '/chargeplane.transactions.v1.TransactionsService/StopTransaction',
-                request_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StopTransactionRequest.SerializeToString,
-                response_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StopTransactionResponse.FromString,
-                _registered_method=True)
-        self.TransactionEvent = channel.unary_unary(
-                '/chargeplane.transactions.v1.TransactionsService/TransactionEvent',
-                request_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.TransactionEventRequest.SerializeToString,
-                response_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.TransactionEventResponse.FromString,
+        self.RecordTransactionEvent = channel.unary_unary(
+                '/chargeplane.transactions.v1.TransactionsService/RecordTransactionEvent',
+                request_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.RecordTransactionEventRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.RecordTransactionEventResponse.FromString,
                 _registered_method=True)
         self.ChargerBooted = channel.unary_unary(
                 '/chargeplane.transactions.v1.TransactionsService/ChargerBooted',
@@ -75,27 +65,16 @@ class TransactionsServiceStub:
 
 
 class TransactionsServiceServicer:
-    """The transactions service owns charging sessions of both OCPP versions: idempotent starts,
-    always-answered stops, 2.0.1 event sequencing, and the meter values the gateway streams
-    through Redis (consumed, batch-written and acknowledged by this service).
+    """The transactions service owns charging sessions of both OCPP versions in one lifecycle:
+    idempotent starts, always-answered stops, event sequencing, and the meter values the
+    gateway streams through Redis (consumed, batch-written and acknowledged by this service).
     """
 
-    def StartTransaction(self, request, context):
-        """OCPP 1.6 StartTransaction: a retry with the same content returns the same id.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def StopTransaction(self, request, context):
-        """OCPP 1.6 StopTransaction: always answered; unknown and conflicting stops are recorded.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def TransactionEvent(self, request, context):
-        """OCPP 2.0.1 TransactionEvent (Started / Updated / Ended).
+    def RecordTransactionEvent(self, request, context):
+        """One event of a transaction's lifecycle (Started / Updated / Ended), for both OCPP
+        versions: the gateway maps 1.6 StartTransaction / StopTransaction and 2.0.1
+        TransactionEvent onto it. Always answered: a retry is answered like the first, an
+        event the lifecycle cannot apply is kept as an anomaly.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -132,20 +111,10 @@ class TransactionsServiceServicer:
 
 def add_TransactionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'StartTransaction': grpc.unary_unary_rpc_method_handler(
-                    servicer.StartTransaction,
-                    request_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StartTransactionRequest.FromString,
-                    response_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StartTransactionResponse.SerializeToString,
-            ),
-            'StopTransaction': grpc.unary_unary_rpc_method_handler(
-                    servicer.StopTransaction,
-                    request_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StopTransactionRequest.FromString,
-                    response_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StopTransactionResponse.SerializeToString,
-            ),
-            'TransactionEvent': grpc.unary_unary_rpc_method_handler(
-                    servicer.TransactionEvent,
-                    request_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.TransactionEventRequest.FromString,
-                    response_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.TransactionEventResponse.SerializeToString,
+            'RecordTransactionEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTransactionEvent,
+                    request_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.RecordTransactionEventRequest.FromString,
+                    response_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.RecordTransactionEventResponse.SerializeToString,
             ),
             'ChargerBooted': grpc.unary_unary_rpc_method_handler(
                     servicer.ChargerBooted,
@@ -176,13 +145,13 @@ def add_TransactionsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class TransactionsService:
-    """The transactions service owns charging sessions of both OCPP versions: idempotent starts,
-    always-answered stops, 2.0.1 event sequencing, and the meter values the gateway streams
-    through Redis (consumed, batch-written and acknowledged by this service).
+    """The transactions service owns charging sessions of both OCPP versions in one lifecycle:
+    idempotent starts, always-answered stops, event sequencing, and the meter values the
+    gateway streams through Redis (consumed, batch-written and acknowledged by this service).
     """
 
     @staticmethod
-    def StartTransaction(request,
+    def RecordTransactionEvent(request,
             target,
             options=(),
             channel_credentials=None,
@@ -195,63 +164,9 @@ class TransactionsService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/chargeplane.transactions.v1.TransactionsService/StartTransaction',
-            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StartTransactionRequest.SerializeToString,
-            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StartTransactionResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def StopTransaction(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/chargeplane.transactions.v1.TransactionsService/StopTransaction',
-            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StopTransactionRequest.SerializeToString,
-            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.StopTransactionResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def TransactionEvent(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/chargeplane.transactions.v1.TransactionsService/TransactionEvent',
-            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.TransactionEventRequest.SerializeToString,
-            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.TransactionEventResponse.FromString,
+            '/chargeplane.transactions.v1.TransactionsService/RecordTransactionEvent',
+            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.RecordTransactionEventRequest.SerializeToString,
+            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.RecordTransactionEventResponse.FromString,
             options,
             channel_credentials,
             insecure,

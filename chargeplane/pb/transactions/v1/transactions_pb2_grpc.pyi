@@ -27,21 +27,21 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class TransactionsServiceStub:
-    """The transactions service owns charging sessions of both OCPP versions: idempotent starts,
-    always-answered stops, 2.0.1 event sequencing, and the meter values the gateway streams
-    through Redis (consumed, batch-written and acknowledged by this service).
+    """The transactions service owns charging sessions of both OCPP versions in one lifecycle:
+    idempotent starts, always-answered stops, event sequencing, and the meter values the
+    gateway streams through Redis (consumed, batch-written and acknowledged by this service).
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TransactionsServiceAsyncStub: ...
-    StartTransaction: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.StartTransactionRequest, _transactions_pb2.StartTransactionResponse]
-    """OCPP 1.6 StartTransaction: a retry with the same content returns the same id."""
-    StopTransaction: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.StopTransactionRequest, _transactions_pb2.StopTransactionResponse]
-    """OCPP 1.6 StopTransaction: always answered; unknown and conflicting stops are recorded."""
-    TransactionEvent: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.TransactionEventRequest, _transactions_pb2.TransactionEventResponse]
-    """OCPP 2.0.1 TransactionEvent (Started / Updated / Ended)."""
+    RecordTransactionEvent: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.RecordTransactionEventRequest, _transactions_pb2.RecordTransactionEventResponse]
+    """One event of a transaction's lifecycle (Started / Updated / Ended), for both OCPP
+    versions: the gateway maps 1.6 StartTransaction / StopTransaction and 2.0.1
+    TransactionEvent onto it. Always answered: a retry is answered like the first, an
+    event the lifecycle cannot apply is kept as an anomaly.
+    """
     ChargerBooted: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.ChargerBootedRequest, _transactions_pb2.ChargerBootedResponse]
     """A charger (re)booted: flag its open transactions."""
     GetTransaction: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.GetTransactionRequest, _transactions_pb2.GetTransactionResponse]
@@ -53,18 +53,18 @@ class TransactionsServiceStub:
 
 @_typing.type_check_only
 class TransactionsServiceAsyncStub(TransactionsServiceStub):
-    """The transactions service owns charging sessions of both OCPP versions: idempotent starts,
-    always-answered stops, 2.0.1 event sequencing, and the meter values the gateway streams
-    through Redis (consumed, batch-written and acknowledged by this service).
+    """The transactions service owns charging sessions of both OCPP versions in one lifecycle:
+    idempotent starts, always-answered stops, event sequencing, and the meter values the
+    gateway streams through Redis (consumed, batch-written and acknowledged by this service).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    StartTransaction: _aio.UnaryUnaryMultiCallable[_transactions_pb2.StartTransactionRequest, _transactions_pb2.StartTransactionResponse]  # type: ignore[assignment]
-    """OCPP 1.6 StartTransaction: a retry with the same content returns the same id."""
-    StopTransaction: _aio.UnaryUnaryMultiCallable[_transactions_pb2.StopTransactionRequest, _transactions_pb2.StopTransactionResponse]  # type: ignore[assignment]
-    """OCPP 1.6 StopTransaction: always answered; unknown and conflicting stops are recorded."""
-    TransactionEvent: _aio.UnaryUnaryMultiCallable[_transactions_pb2.TransactionEventRequest, _transactions_pb2.TransactionEventResponse]  # type: ignore[assignment]
-    """OCPP 2.0.1 TransactionEvent (Started / Updated / Ended)."""
+    RecordTransactionEvent: _aio.UnaryUnaryMultiCallable[_transactions_pb2.RecordTransactionEventRequest, _transactions_pb2.RecordTransactionEventResponse]  # type: ignore[assignment]
+    """One event of a transaction's lifecycle (Started / Updated / Ended), for both OCPP
+    versions: the gateway maps 1.6 StartTransaction / StopTransaction and 2.0.1
+    TransactionEvent onto it. Always answered: a retry is answered like the first, an
+    event the lifecycle cannot apply is kept as an anomaly.
+    """
     ChargerBooted: _aio.UnaryUnaryMultiCallable[_transactions_pb2.ChargerBootedRequest, _transactions_pb2.ChargerBootedResponse]  # type: ignore[assignment]
     """A charger (re)booted: flag its open transactions."""
     GetTransaction: _aio.UnaryUnaryMultiCallable[_transactions_pb2.GetTransactionRequest, _transactions_pb2.GetTransactionResponse]  # type: ignore[assignment]
@@ -75,34 +75,22 @@ class TransactionsServiceAsyncStub(TransactionsServiceStub):
     """Meter values of one charger in a time range."""
 
 class TransactionsServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The transactions service owns charging sessions of both OCPP versions: idempotent starts,
-    always-answered stops, 2.0.1 event sequencing, and the meter values the gateway streams
-    through Redis (consumed, batch-written and acknowledged by this service).
+    """The transactions service owns charging sessions of both OCPP versions in one lifecycle:
+    idempotent starts, always-answered stops, event sequencing, and the meter values the
+    gateway streams through Redis (consumed, batch-written and acknowledged by this service).
     """
 
     @_abc_1.abstractmethod
-    def StartTransaction(
+    def RecordTransactionEvent(
         self,
-        request: _transactions_pb2.StartTransactionRequest,
+        request: _transactions_pb2.RecordTransactionEventRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_transactions_pb2.StartTransactionResponse, _abc.Awaitable[_transactions_pb2.StartTransactionResponse]]:
-        """OCPP 1.6 StartTransaction: a retry with the same content returns the same id."""
-
-    @_abc_1.abstractmethod
-    def StopTransaction(
-        self,
-        request: _transactions_pb2.StopTransactionRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_transactions_pb2.StopTransactionResponse, _abc.Awaitable[_transactions_pb2.StopTransactionResponse]]:
-        """OCPP 1.6 StopTransaction: always answered; unknown and conflicting stops are recorded."""
-
-    @_abc_1.abstractmethod
-    def TransactionEvent(
-        self,
-        request: _transactions_pb2.TransactionEventRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_transactions_pb2.TransactionEventResponse, _abc.Awaitable[_transactions_pb2.TransactionEventResponse]]:
-        """OCPP 2.0.1 TransactionEvent (Started / Updated / Ended)."""
+    ) -> _typing.Union[_transactions_pb2.RecordTransactionEventResponse, _abc.Awaitable[_transactions_pb2.RecordTransactionEventResponse]]:
+        """One event of a transaction's lifecycle (Started / Updated / Ended), for both OCPP
+        versions: the gateway maps 1.6 StartTransaction / StopTransaction and 2.0.1
+        TransactionEvent onto it. Always answered: a retry is answered like the first, an
+        event the lifecycle cannot apply is kept as an anomaly.
+        """
 
     @_abc_1.abstractmethod
     def ChargerBooted(

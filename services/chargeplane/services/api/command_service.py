@@ -1,21 +1,27 @@
 """Send a command to a charger: one service layer under both the REST and the gRPC API.
 
 Each command is recorded before it is routed and completed with its outcome, whatever
-that is: the charger's answer, its CALLERROR, a timeout, or "offline".
+that is: the charger's answer, its CALLERROR, a timeout, or "offline". A version-neutral
+command goes to the owning gateway as such (GatewayService.SendCommand): the gateway's
+version package translates it, and the record is completed with the OCPP action and
+payload actually sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
 import grpc
+import orjson
+from pydantic import ValidationError
 
-from chargeplane.domain.chargepoints import Protocol
-from chargeplane.domain.commands import COMMANDS, UnsupportedCommand, from_ocpp, reported_variables, to_ocpp
+from chargeplane.domain.commands import Command, parse_command
+from chargeplane.domain.fields import describe
+from chargeplane.pb.gateway.v1 import gateway_pb2 as gateway_pb
 from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
-from chargeplane.registry_messages import device_variables
 from chargeplane.routing import (
     ChargerBusy,
     ChargerDisconnected,
@@ -44,8 +50,22 @@ _STATUS = {
 }
 
 
-class UnknownCommand(LookupError):
-    """No command of that name."""
+NotAnswered = gateway_pb.CommandNotAnswered
+_NOT_ANSWERED: dict[int, type[RoutingError]] = {
+    NotAnswered.REASON_NOT_EXPRESSIBLE: InvalidCommand,
+    NotAnswered.REASON_INVALID: InvalidCommand,
+    NotAnswered.REASON_BUSY: ChargerBusy,
+    NotAnswered.REASON_TIMEOUT: ChargerTimeout,
+    NotAnswered.REASON_DISCONNECTED: ChargerDisconnected,
+}
+
+
+def command_from_params(name: str, params: Any) -> Command:
+    """A command from JSON parameters (gRPC); UnknownCommand, or ValueError naming the field."""
+    try:
+        return parse_command(name, params)
+    except ValidationError as exc:
+        raise ValueError(describe(exc)) from None
 
 
 class CommandFailed(Exception):
@@ -71,52 +91,61 @@ class CommandService:
     async def send_command(
         self,
         cp_id: str,
-        name: str,
-        params: Any,
+        command: Command,
         *,
         requested_by: str | None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> tuple[CommandRecord, dict[str, Any] | None]:
-        """A version-neutral command, translated for the charger's live protocol; returns
-        the record and, when the charger answered, the neutral interpretation."""
-        command_type = COMMANDS.get(name)
-        if command_type is None:
-            raise UnknownCommand(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}")
-        command = command_type.from_dict(params)  # ValueError: bad parameters
+        """A version-neutral command, translated by the owning gateway for the charger's live
+        protocol; returns the record and, when the charger answered, the neutral reading."""
+        # Recorded under the command's name while it travels; completed with what was sent.
+        begin = asyncio.ensure_future(self.store.begin(cp_id, command.name, command.to_dict(), requested_by))
         try:
-            protocol = Protocol(await self.protocol_of(cp_id))
+            owner, reply = await self.router.send_command(cp_id, command.name, command.to_dict(), timeout)
         except RoutingError as exc:
-            # Recorded under the command's name: there is no protocol to translate it for.
-            command_id = await self.store.begin(cp_id, name, command.to_dict(), requested_by)
-            record = await self.store.complete(command_id, _STATUS[type(exc)], error_description=str(exc))
+            record = await self.store.complete(await begin, _STATUS[type(exc)], error_description=str(exc))
             raise CommandFailed(record, exc) from exc
-        try:
-            action, payload = to_ocpp(command, protocol)
-        except UnsupportedCommand as exc:
-            command_id = await self.store.begin(cp_id, name, command.to_dict(), requested_by)
-            invalid = InvalidCommand(str(exc))
-            record = await self.store.complete(
-                command_id, "rejected", protocol=protocol.value, error_description=str(exc)
+        except BaseException:
+            await self.store.complete(await begin, "failed", error_description="internal error while routing")
+            raise
+        command_id = await begin
+        complete = functools.partial(
+            self.store.complete,
+            command_id,
+            gateway=owner.gateway,
+            epoch=owner.epoch,
+            protocol=reply.protocol,
+            action=reply.action or None,
+            payload=orjson.loads(reply.request_json) if reply.action else None,
+        )
+        outcome = reply.WhichOneof("outcome")
+        if outcome == "not_answered":
+            cause = _NOT_ANSWERED.get(reply.not_answered.reason, RegistryUnavailable)(reply.not_answered.description)
+            record = await complete(_STATUS[type(cause)], error_description=str(cause))
+            raise CommandFailed(record, cause)
+        if outcome == "error":
+            record = await complete(
+                "call_error",
+                message_id=reply.message_id,
+                error_code=reply.error.code,
+                error_description=reply.error.description,
+                error_details=orjson.loads(reply.error.details_json or b"{}"),
             )
-            raise CommandFailed(record, invalid) from exc
-        record = await self.send(cp_id, action, payload, requested_by=requested_by, timeout=timeout)
-        if record.status != "answered" or record.result is None:
             return record, None
-        result = from_ocpp(command, protocol, record.result)
-        reported = reported_variables(command, protocol, record.result)
-        if reported and self.registry is not None:
+        record = await complete(
+            "answered", message_id=reply.message_id, result=orjson.loads(reply.result_json or b"{}")
+        )
+        if reply.reported_variables and self.registry is not None:
             # Configuration read or changed by a command is kept with the device model, the
             # same way for both versions (NotifyReport is stored by the gateway).
             try:
                 await self.registry.RecordDeviceVariables(
-                    registry_pb.RecordDeviceVariablesRequest(
-                        charge_point_id=cp_id, variables=device_variables(reported)
-                    ),
+                    registry_pb.RecordDeviceVariablesRequest(charge_point_id=cp_id, variables=reply.reported_variables),
                     timeout=self.deadline,
                 )
             except grpc.aio.AioRpcError as exc:
                 log.warning("could not store the configuration %s reported: %s", cp_id, exc.code())
-        return record, {"status": result.status, "details": result.details}
+        return record, orjson.loads(reply.outcome_json) if reply.outcome_json else None
 
     async def send(
         self,

@@ -19,7 +19,7 @@ _INSERT = """
 _COMPLETE = """
     UPDATE commands SET status = $2, gateway = $3, epoch = $4, protocol = $5, message_id = $6,
         result = $7::jsonb, error_code = $8, error_description = $9, error_details = $10::jsonb,
-        completed_at = now()
+        action = COALESCE($11, action), payload = COALESCE($12::jsonb, payload), completed_at = now()
     WHERE id = $1
     RETURNING *
 """
@@ -101,7 +101,11 @@ class CommandStore:
         error_code: str | None = None,
         error_description: str | None = None,
         error_details: dict[str, Any] | None = None,
+        action: str | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> CommandRecord:
+        """Record the outcome; `action` and `payload` replace what `begin` recorded (a
+        version-neutral command becomes the OCPP CALL the gateway sent)."""
         row = await self.pool.fetchrow(
             _COMPLETE,
             command_id,
@@ -114,6 +118,8 @@ class CommandStore:
             error_code,
             error_description,
             None if error_details is None else orjson.dumps(error_details).decode(),
+            action,
+            None if payload is None else orjson.dumps(payload).decode(),
         )
         assert row is not None
         return _record(row)

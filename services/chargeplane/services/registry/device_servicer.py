@@ -118,12 +118,9 @@ class DeviceRpcs:
 
     device: DeviceRepository
 
-    async def pending_configuration(self, cp_id: str) -> list[pb.ConfigurationSetting]:
-        """What an accepted boot should push (see BootResponse.pending_configuration)."""
-        return [
-            pb.ConfigurationSetting(key=s.key, value=s.value)
-            for s, _ in await self.device.desired(cp_id, pending_only=True)
-        ]
+    async def pending_configuration(self, cp_id: str) -> tuple[tuple[str, str], ...]:
+        """What an accepted boot should push, (key, value) pairs (BootDecision.pending_configuration)."""
+        return tuple((s.key, s.value) for s, _ in await self.device.desired(cp_id, pending_only=True))
 
     @translate_errors
     async def RecordNotification(

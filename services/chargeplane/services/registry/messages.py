@@ -189,6 +189,7 @@ def boot_response(decision: BootDecision) -> pb.BootResponse:
         status=_STATUSES[decision.status],
         current_time=to_timestamp(decision.current_time),
         interval=decision.interval,
+        pending_configuration=[pb.ConfigurationSetting(key=k, value=v) for k, v in decision.pending_configuration],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,10 +53,11 @@ class RegistryServicer(DeviceRpcs, pb_grpc.RegistryServiceServicer):
                 self.settings.boot_policy.value,
                 extra={"cp_id": boot.charge_point_id},
             )
-        response = messages.boot_response(outcome.decision)
-        if outcome.record and outcome.decision.status is RegistrationStatus.ACCEPTED:
-            response.pending_configuration.extend(await self.pending_configuration(boot.charge_point_id))
-        return response
+        decision = outcome.decision
+        if outcome.record and decision.status is RegistrationStatus.ACCEPTED:
+            # The decision carries what the gateway pushes after answering the boot.
+            decision = replace(decision, pending_configuration=await self.pending_configuration(boot.charge_point_id))
+        return messages.boot_response(decision)
 
     @translate_errors
     async def RecordStatus(self, request: pb.RecordStatusRequest, context: Any) -> pb.RecordStatusResponse:

@@ -1,4 +1,5 @@
-"""The transactions service: 1.6 and 2.0.1 transactions, and the meter-value stream writer."""
+"""The transactions service: one lifecycle for both OCPP versions' transactions, and the
+meter-value stream writer."""
 
 from __future__ import annotations
 

@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from chargeplane.config import Settings
+from chargeplane.domain.meter_stream import MalformedEntry, MeterStreamEntry
 
 log = logging.getLogger(__name__)
 
@@ -54,37 +54,18 @@ _MAINTENANCE_LOCK = 0x6D65746572706172  # "meterpar"
 
 
 def parse(stream_id: str, entry: dict[bytes, bytes]) -> tuple[str, list[tuple[Any, ...]]]:
-    """(dedup key, meter_values rows) of one stream entry (format of the gateway producer).
+    """(dedup key, meter_values rows) of one stream entry (chargeplane.domain.meter_stream).
 
-    The key is the entry's content key ("k", a hash of charger + message) when present,
-    so a charger's retry of the same message dedups exactly like a redelivered entry;
-    else the stream entry id. It is stored in the rows' stream_id column."""
-    doc = orjson.loads(entry[b"d"])
-    key = doc.get("k") or stream_id
-    cp, evse, conn, ref = doc["cp"], doc.get("evse"), doc.get("conn"), doc.get("tx")
-    rows = []
-    for ts, raw, measurand, phase, unit, context, location, fmt, signed, value, base in doc["s"]:
-        rows.append(
-            (
-                datetime.fromisoformat(ts),
-                cp,
-                evse,
-                conn,
-                ref,
-                measurand,
-                phase,
-                unit,
-                context,
-                location,
-                fmt,
-                raw,
-                signed,
-                value,
-                base,
-                key,
-            )
-        )
-    return key, rows
+    The key is the entry's content key (a hash of charger + message) when present, so a
+    charger's retry of the same message dedups exactly like a redelivered entry; else the
+    stream entry id. It is stored in the rows' stream_id column."""
+    e = MeterStreamEntry.decode(entry, stream_id)
+    cp, evse, conn, ref, key = e.charge_point_id, e.evse_id, e.connector_id, e.transaction_ref, e.key
+    rows = [
+        (ts, cp, evse, conn, ref, measurand, phase, unit, context, location, fmt, raw, signed, value, base, key)
+        for ts, raw, measurand, phase, unit, context, location, fmt, signed, value, base in e.samples
+    ]
+    return e.key, rows
 
 
 async def write_batch(pool: asyncpg.Pool, entries: list[tuple[str, dict[bytes, bytes]]]) -> int:
@@ -93,8 +74,8 @@ async def write_batch(pool: asyncpg.Pool, entries: list[tuple[str, dict[bytes, b
     for sid, fields in entries:
         try:
             key, rows = parse(sid, fields)
-        except (KeyError, ValueError, TypeError):
-            log.error("meter stream entry %s is malformed; acknowledged, not written", sid)
+        except MalformedEntry as exc:
+            log.error("%s; acknowledged, not written", exc)
             continue
         parsed.setdefault(key, rows)  # the same message twice in one batch counts once
     if not parsed:

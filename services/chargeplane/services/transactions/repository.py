@@ -6,29 +6,29 @@ charger is an external action that must not outlive a crash of the database (TX-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import orjson
 
 from chargeplane.domain.energy import Reading, energy_wh
 from chargeplane.domain.meter import ENERGY_REGISTER
 from chargeplane.domain.transactions import (
+    EventOutcome,
+    EventRecorded,
     EventType,
     Flag,
     Sequence,
-    StartTransaction16,
-    StopOutcome,
-    StopTransaction16,
     TransactionEvent,
     TxSnapshot,
     TxState,
     apply_event,
-    start_flags,
-    stop_flags,
+    conflict_flag,
 )
+
+log = logging.getLogger(__name__)
 
 _TX_COLUMNS = (
     "id, charge_point_id, protocol, transaction_ref, site, evse_id, connector_id, id_tag, auth_status, "
@@ -36,24 +36,68 @@ _TX_COLUMNS = (
     "charging_state, max_seq_no, missing_seq_nos, flags, stop_id_tag, created_at"
 )
 
-_START16 = """
-    INSERT INTO transactions AS t (id, transaction_ref, charge_point_id, protocol, site, evse_id,
-                                   connector_id, id_tag, auth_status, group_id, reservation_id,
-                                   meter_start, started_at, flags)
-    SELECT n.id, n.id::text, $1, 'ocpp1.6', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+# A Started event without a charger reference: the CSMS assigns the id (the next value of
+# the sequence, also the reference). A retry finds the row by its idempotency key; the
+# no-op update locks it like SELECT ... FOR UPDATE.
+_CREATE_ASSIGNED = f"""
+    INSERT INTO transactions AS t (id, transaction_ref, charge_point_id, protocol, site, id_assigned_by_csms,
+                                   idempotency_key)
+    SELECT n.id, n.id::text, $1, $2, $3, true, $4
     FROM (SELECT nextval('transaction_id_seq')::integer AS id) AS n
-    ON CONFLICT (charge_point_id, evse_id, id_tag, meter_start, started_at) WHERE protocol = 'ocpp1.6'
-    DO UPDATE SET updated_at = t.updated_at
-    RETURNING id, (xmax = 0) AS created, auth_status, group_id
+    ON CONFLICT (charge_point_id, idempotency_key) DO UPDATE SET updated_at = t.updated_at
+    RETURNING {_TX_COLUMNS}, (xmax = 0) AS created
 """
-
-_INSERT201 = """
+# A Started event that creates its transaction (the usual case), in ONE statement: the row
+# with the lifecycle's state after the event, and the event. Nothing is inserted when the
+# transaction exists already (a retry, or a later event came first): the locked path
+# then applies the event. Like every insert here it draws a sequence value.
+_CREATE_WITH_FIRST_EVENT = """
+    WITH created AS (
+        INSERT INTO transactions (id, transaction_ref, charge_point_id, protocol, site, id_assigned_by_csms,
+                                  idempotency_key, state, charging_state, started_at, evse_id, connector_id, id_tag,
+                                  meter_start, max_seq_no, missing_seq_nos, flags, auth_status, group_id,
+                                  id_token_type, remote_start_id, reservation_id)
+        SELECT n.id, COALESCE($2, n.id::text), $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+               $17, $18, $19, $20, $21
+        FROM (SELECT nextval('transaction_id_seq')::integer AS id) AS n
+        ON CONFLICT DO NOTHING
+        RETURNING id, transaction_ref
+    ), event AS (
+        INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason, timestamp, offline,
+                                        meter_register_wh, payload)
+        SELECT id, $28, $22, $23, $24, $25, $26, $27::jsonb FROM created
+    )
+    SELECT id, transaction_ref FROM created
+"""
+_SELECT_BY_REF = (
+    f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND transaction_ref = $2 FOR UPDATE"
+)
+_CREATE_NAMED = """
     INSERT INTO transactions (id, transaction_ref, charge_point_id, protocol, site)
-    SELECT nextval('transaction_id_seq')::integer, $2, $1, 'ocpp2.0.1', $3
+    SELECT nextval('transaction_id_seq')::integer, $2, $1, $3, $4
     ON CONFLICT (charge_point_id, transaction_ref) DO NOTHING
     RETURNING id
 """
-
+_INSERT_EVENT = """
+    INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason, timestamp, offline,
+                                    meter_register_wh, payload)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+    ON CONFLICT (transaction_id, seq_no) DO NOTHING RETURNING true
+"""
+_UPDATE = """
+    UPDATE transactions SET state = $2, charging_state = $3, started_at = $4, stopped_at = $5, stop_reason = $6,
+        evse_id = $7, connector_id = $8, id_tag = $9, meter_start = $10, meter_stop = $11, max_seq_no = $12,
+        missing_seq_nos = $13, flags = $14, energy_wh = $15, stop_id_tag = $16,
+        auth_status = COALESCE(auth_status, $17), group_id = COALESCE(group_id, $18),
+        id_token_type = COALESCE(id_token_type, $19), remote_start_id = COALESCE(remote_start_id, $20),
+        reservation_id = COALESCE(reservation_id, $21), updated_at = now()
+    WHERE id = $1
+    RETURNING auth_status, group_id
+"""
+_ADD_FLAG = (
+    "UPDATE transactions SET flags = array(SELECT DISTINCT unnest(flags || $2::text[])), updated_at = now() "
+    "WHERE id = $1 RETURNING flags"
+)
 _ENERGY_READINGS = """
     SELECT ts, value FROM meter_values
     WHERE charge_point_id = $1 AND transaction_ref = $2 AND measurand = $3 AND base_unit = 'Wh'
@@ -62,156 +106,299 @@ _ENERGY_READINGS = """
 
 
 @dataclass(frozen=True, slots=True)
-class StartResult:
-    transaction_id: int
-    created: bool
-    auth_status: str | None
-    group_id: str | None
+class Recorded:
+    """What recording an event did, plus what the service keeps in step with it."""
+
+    event: EventRecorded
+    ended_now: bool = False
+    id_tag: str | None = None  # the transaction's id token (for the active-token set)
 
 
 @dataclass(frozen=True, slots=True)
-class StopResult:
-    outcome: StopOutcome
-    transaction_id: int
-    flags: frozenset[str]
-    id_tag: str | None  # the id tag of the transaction that ended (for the active set)
-    ref: str | None
+class Authorized:
+    """The authorization the gateway obtained for the event's token (stored on first sight)."""
 
-
-@dataclass(frozen=True, slots=True)
-class EventResult:
-    transaction_id: int
-    duplicate: bool
-    state: TxState
-    gap: tuple[int, ...]
-    flags: frozenset[str]
-    id_tag: str | None
-    ended_now: bool
-    started_now: bool
+    status: str | None = None
+    group_id: str | None = None
 
 
 class TransactionsRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    # ------------------------------------------------------------------ OCPP 1.6
-    async def start16(
-        self, start: StartTransaction16, *, site: str | None, auth_status: str, group_id: str | None, now: datetime
-    ) -> StartResult:
-        evse = start.connector_id  # 1.6 connector N is EVSE N, connector 1
-        connector = 0 if start.connector_id == 0 else 1
-        row: Any = await self.pool.fetchrow(
-            _START16,
-            start.charge_point_id,
-            site,
-            evse,
-            connector,
-            start.id_tag,
-            auth_status,
-            group_id,
-            start.reservation_id,
-            float(start.meter_start),
-            start.timestamp,
-            sorted(start_flags(start, now)),
-        )
-        return StartResult(row["id"], row["created"], row["auth_status"], row["group_id"])
-
-    async def stop16(self, stop: StopTransaction16, payload: dict[str, Any], now: datetime) -> StopResult:
+    # ------------------------------------------------------------------ the lifecycle
+    async def record_event(
+        self, ev: TransactionEvent, *, site: str | None, auth: Authorized, payload_json: str, now: datetime
+    ) -> Recorded:
+        """Apply one event of either version in ONE database transaction (row locked)."""
+        if ev.event_type is EventType.STARTED:
+            fast = await self._create_with_first_event(ev, site, auth, payload_json, now)
+            if fast is not None:
+                return fast
         async with self.pool.acquire() as conn, conn.transaction():
-            row: Any = await conn.fetchrow(
-                f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND id = $2 "
-                "AND protocol = 'ocpp1.6' FOR UPDATE",
-                stop.charge_point_id,
-                stop.transaction_id,
-            )
-            if row is not None:
-                if row["state"] == TxState.ACTIVE:
-                    flags = await self._end16(conn, row, stop, now, set())
-                    return StopResult(StopOutcome.STOPPED, row["id"], flags, row["id_tag"], row["transaction_ref"])
-                same = row["meter_stop"] == float(stop.meter_stop) and row["stopped_at"] == stop.timestamp
-                if same:
-                    return StopResult(StopOutcome.DUPLICATE, row["id"], frozenset(row["flags"]), None, None)
-                await self._anomaly(conn, stop, payload, StopOutcome.CONFLICT, row["id"])
-                await conn.execute(
-                    "UPDATE transactions SET flags = array(SELECT DISTINCT unnest(flags || $2::text[])), "
-                    "updated_at = now() WHERE id = $1",
-                    row["id"],
-                    [Flag.DUPLICATE_STOP_CONFLICT.value],
-                )
-                return StopResult(StopOutcome.CONFLICT, row["id"], frozenset(row["flags"]), None, None)
-            # Not this charger's transaction (unknown, -1, a locally generated id, or another
-            # charger's): answered anyway, recorded, reconciled when unambiguous.
-            seen: Any = await conn.fetchrow(
-                "SELECT outcome, matched_transaction_id FROM stop_anomalies "
-                "WHERE charge_point_id = $1 AND transaction_id = $2 AND meter_stop = $3 AND timestamp = $4",
-                stop.charge_point_id,
-                stop.transaction_id,
-                stop.meter_stop,
-                stop.timestamp,
-            )
-            if seen is not None:
-                return StopResult(StopOutcome.DUPLICATE, seen["matched_transaction_id"] or 0, frozenset(), None, None)
-            candidates = await conn.fetch(
-                f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND state = 'Active' "
-                "AND protocol = 'ocpp1.6' AND started_at <= $2 AND meter_start <= $3 FOR UPDATE",
-                stop.charge_point_id,
-                stop.timestamp,
-                float(stop.meter_stop),
-            )
-            if stop.id_tag:
-                candidates = [c for c in candidates if c["id_tag"] == stop.id_tag] or candidates
-            if len(candidates) == 1:
-                match = candidates[0]
-                flags = await self._end16(conn, match, stop, now, {Flag.RECONCILED_STOP})
-                await self._anomaly(conn, stop, payload, StopOutcome.RECONCILED, match["id"])
-                return StopResult(StopOutcome.RECONCILED, match["id"], flags, match["id_tag"], match["transaction_ref"])
-            await self._anomaly(conn, stop, payload, StopOutcome.UNKNOWN, None)
-            return StopResult(StopOutcome.UNKNOWN, 0, frozenset(), None, None)
+            row, created = await self._find_or_create(conn, ev, site)
+            if row is None:
+                return await self._unknown_reference(conn, ev, auth, payload_json, now)
+            return await self._apply(conn, row, ev, created, auth, payload_json, now)
 
-    async def _end16(
-        self, conn: Any, row: Any, stop: StopTransaction16, now: datetime, extra: set[str]
-    ) -> frozenset[str]:
-        flags = set(row["flags"]) | extra | stop_flags(int(row["meter_start"]), stop, now)
-        start = Reading(row["started_at"], float(row["meter_start"]))
-        end = Reading(stop.timestamp, float(stop.meter_stop))
+    async def _create_with_first_event(
+        self, ev: TransactionEvent, site: str | None, auth: Authorized, payload_json: str, now: datetime
+    ) -> Recorded | None:
+        """The fast path of the same rules: a new transaction's state is the first event
+        applied to an empty one. None when the transaction already exists."""
+        after, verdict = apply_event(TxSnapshot(), ev, fresh=True, now=now)
+        row = await self.pool.fetchrow(
+            _CREATE_WITH_FIRST_EVENT,
+            ev.charge_point_id,
+            ev.transaction_ref,
+            ev.protocol,
+            site,
+            ev.id_assigned_by_csms,
+            ev.idempotency_key,
+            after.state.value,
+            after.charging_state,
+            after.started_at,
+            after.evse_id,
+            after.connector_id,
+            after.id_token,
+            after.meter_start_wh,
+            after.sequence.max_seq,
+            list(after.sequence.missing),
+            sorted(after.flags),
+            auth.status,
+            auth.group_id,
+            ev.id_token_type,
+            ev.remote_start_id,
+            ev.reservation_id,
+            ev.event_type.value,
+            ev.trigger_reason,
+            ev.timestamp,
+            ev.offline,
+            ev.meter_register_wh,
+            payload_json,
+            ev.seq_no,
+        )
+        if row is None:
+            return None
+        recorded = EventRecorded(
+            transaction_id=row["id"],
+            transaction_ref=row["transaction_ref"],
+            outcome=EventOutcome.APPLIED,
+            created=True,
+            state=after.state,
+            auth_status=auth.status,
+            group_id=auth.group_id,
+            gap=verdict.gap,
+            flags=after.flags,
+        )
+        return Recorded(recorded, ended_now=False, id_tag=after.id_token)
+
+    async def _find_or_create(self, conn: Any, ev: TransactionEvent, site: str | None) -> tuple[Any, bool]:
+        """The event's transaction, locked, and whether this event created it; no row for
+        an unknown reference to a CSMS-assigned id (such an event cannot create one)."""
+        if ev.transaction_ref is None:
+            row = await conn.fetchrow(_CREATE_ASSIGNED, ev.charge_point_id, ev.protocol, site, ev.idempotency_key)
+            return row, bool(row["created"])
+        row = await conn.fetchrow(_SELECT_BY_REF, ev.charge_point_id, ev.transaction_ref)
+        if row is not None or ev.id_assigned_by_csms:
+            return row, False
+        # Select first, insert only when absent: later events must not burn sequence values.
+        created = await conn.fetchval(_CREATE_NAMED, ev.charge_point_id, ev.transaction_ref, ev.protocol, site)
+        return await conn.fetchrow(_SELECT_BY_REF, ev.charge_point_id, ev.transaction_ref), created is not None
+
+    async def _apply(
+        self,
+        conn: Any,
+        row: Any,
+        ev: TransactionEvent,
+        created: bool,
+        auth: Authorized,
+        payload_json: str,
+        now: datetime,
+        *,
+        extra_flags: frozenset[str] = frozenset(),
+        outcome: EventOutcome = EventOutcome.APPLIED,
+    ) -> Recorded:
+        inserted = await conn.fetchval(
+            _INSERT_EVENT,
+            row["id"],
+            ev.seq_no,
+            ev.event_type.value,
+            ev.trigger_reason,
+            ev.timestamp,
+            ev.offline,
+            ev.meter_register_wh,
+            payload_json,
+        )
+        if not inserted:
+            return await self._repeated(conn, row, ev, payload_json)
+        before = _snapshot(row)
+        after, verdict = apply_event(
+            replace(before, flags=before.flags | extra_flags), ev, fresh=created and row["max_seq_no"] is None, now=now
+        )
+        energy = row["energy_wh"]
+        if after.state is TxState.ENDED and after.started_at is not None and after.stopped_at is not None:
+            energy = await self._energy(conn, row, after)
+        stored = await conn.fetchrow(
+            _UPDATE,
+            row["id"],
+            after.state.value,
+            after.charging_state,
+            after.started_at,
+            after.stopped_at,
+            after.stopped_reason,
+            after.evse_id,
+            after.connector_id,
+            after.id_token,
+            after.meter_start_wh,
+            after.meter_stop_wh,
+            after.sequence.max_seq,
+            list(after.sequence.missing),
+            sorted(after.flags),
+            energy,
+            after.stop_id_token,
+            auth.status,
+            auth.group_id,
+            ev.id_token_type,
+            ev.remote_start_id,
+            ev.reservation_id,
+        )
+        recorded = EventRecorded(
+            transaction_id=row["id"],
+            transaction_ref=row["transaction_ref"],
+            outcome=outcome,
+            created=created,
+            state=after.state,
+            auth_status=stored["auth_status"],
+            group_id=stored["group_id"],
+            gap=verdict.gap,
+            flags=after.flags,
+        )
+        ended_now = before.state is TxState.ACTIVE and after.state is TxState.ENDED
+        return Recorded(recorded, ended_now, after.id_token)
+
+    async def _repeated(self, conn: Any, row: Any, ev: TransactionEvent, payload_json: str) -> Recorded:
+        """The seqNo was recorded before: the same event again is a duplicate (answered,
+        nothing changes); other content is a conflict, flagged and kept if it is a stop."""
+        first = await conn.fetchrow(
+            "SELECT event_type, timestamp, meter_register_wh FROM transaction_events "
+            "WHERE transaction_id = $1 AND seq_no = $2",
+            row["id"],
+            ev.seq_no,
+        )
+        same = (first["event_type"], first["timestamp"], first["meter_register_wh"]) == (
+            ev.event_type.value,
+            ev.timestamp,
+            ev.meter_register_wh,
+        )
+        flags = frozenset(row["flags"])
+        outcome = EventOutcome.DUPLICATE
+        if not same:
+            outcome = EventOutcome.CONFLICT
+            flags = frozenset(await conn.fetchval(_ADD_FLAG, row["id"], [conflict_flag(ev.event_type).value]))
+            if ev.event_type is EventType.ENDED:
+                await self._anomaly(conn, ev, payload_json, outcome, row["id"], row["id"])
+        recorded = EventRecorded(
+            transaction_id=row["id"],
+            transaction_ref=row["transaction_ref"],
+            outcome=outcome,
+            created=False,
+            state=TxState(row["state"]),
+            auth_status=row["auth_status"],
+            group_id=row["group_id"],
+            flags=flags,
+        )
+        return Recorded(recorded)
+
+    async def _unknown_reference(
+        self, conn: Any, ev: TransactionEvent, auth: Authorized, payload_json: str, now: datetime
+    ) -> Recorded:
+        """An event naming a CSMS-assigned id this charger has no transaction of (-1 from a
+        charger that started offline, another charger's id, an id we never gave). Always
+        answered; a stop is reconciled with the charger's only open transaction that fits,
+        or kept as an anomaly."""
+        ref = ev.transaction_ref or ""
+        named = int(ref) if ref.lstrip("-").isdigit() else None
+        state = TxState.ENDED if ev.event_type is EventType.ENDED else TxState.ACTIVE
+        if ev.event_type is not EventType.ENDED:
+            log.warning("%s event for unknown transaction %s ignored", ev.event_type.value, ref)
+            return Recorded(EventRecorded(0, ref, EventOutcome.UNKNOWN, False, state))
+        seen = await conn.fetchrow(
+            "SELECT outcome, matched_transaction_id FROM stop_anomalies WHERE charge_point_id = $1 "
+            "AND transaction_ref = $2 AND timestamp = $3 AND meter_stop IS NOT DISTINCT FROM $4",
+            ev.charge_point_id,
+            ref,
+            ev.timestamp,
+            ev.meter_register_wh,
+        )
+        if seen is not None:  # the same stop replayed
+            return Recorded(
+                EventRecorded(seen["matched_transaction_id"] or 0, ref, EventOutcome.DUPLICATE, False, state)
+            )
+        candidates = await conn.fetch(
+            f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND state = 'Active' "
+            "AND id_assigned_by_csms AND started_at <= $2 AND ($3::float8 IS NULL OR meter_start <= $3) FOR UPDATE",
+            ev.charge_point_id,
+            ev.timestamp,
+            ev.meter_register_wh,
+        )
+        if ev.id_token:
+            candidates = [c for c in candidates if c["id_tag"] == ev.id_token] or candidates
+        if len(candidates) != 1:
+            await self._anomaly(conn, ev, payload_json, EventOutcome.UNKNOWN, named, None)
+            return Recorded(EventRecorded(0, ref, EventOutcome.UNKNOWN, False, state))
+        match = candidates[0]
+        await self._anomaly(conn, ev, payload_json, EventOutcome.RECONCILED, named, match["id"])
+        return await self._apply(
+            conn,
+            match,
+            ev,
+            False,
+            auth,
+            payload_json,
+            now,
+            extra_flags=frozenset({Flag.RECONCILED_STOP.value}),
+            outcome=EventOutcome.RECONCILED,
+        )
+
+    async def _energy(self, conn: Any, row: Any, after: TxSnapshot) -> float:
+        assert after.started_at is not None and after.stopped_at is not None
+        start = Reading(after.started_at, after.meter_start_wh) if after.meter_start_wh is not None else None
+        stop = Reading(after.stopped_at, after.meter_stop_wh) if after.meter_stop_wh is not None else None
         readings = await conn.fetch(
             _ENERGY_READINGS,
             row["charge_point_id"],
             row["transaction_ref"],
             ENERGY_REGISTER,
-            min(start.timestamp, end.timestamp),
-            max(start.timestamp, end.timestamp),
+            min(after.started_at, after.stopped_at),
+            max(after.started_at, after.stopped_at),
         )
-        energy = energy_wh((Reading(r["ts"], r["value"]) for r in readings), start=start, stop=end)
-        await conn.execute(
-            "UPDATE transactions SET state = 'Ended', meter_stop = $2, stopped_at = $3, stop_reason = $4, "
-            "stop_id_tag = $5, energy_wh = $6, flags = $7, updated_at = now() WHERE id = $1",
-            row["id"],
-            float(stop.meter_stop),
-            stop.timestamp,
-            stop.reason or "Local",
-            stop.id_tag,
-            energy.wh,
-            sorted(flags),
-        )
-        return frozenset(flags)
+        return energy_wh((Reading(r["ts"], r["value"]) for r in readings), start=start, stop=stop).wh
 
     async def _anomaly(
-        self, conn: Any, stop: StopTransaction16, payload: dict[str, Any], outcome: StopOutcome, matched: int | None
+        self,
+        conn: Any,
+        ev: TransactionEvent,
+        payload_json: str,
+        outcome: EventOutcome,
+        transaction_id: int | None,
+        matched: int | None,
     ) -> None:
         await conn.execute(
-            "INSERT INTO stop_anomalies (charge_point_id, transaction_id, meter_stop, timestamp, id_tag, reason, "
-            "outcome, matched_transaction_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) "
+            "INSERT INTO stop_anomalies (charge_point_id, transaction_ref, transaction_id, meter_stop, timestamp, "
+            "id_tag, reason, outcome, matched_transaction_id, payload) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) "
             "ON CONFLICT ON CONSTRAINT stop_anomalies_dedup_key DO NOTHING",
-            stop.charge_point_id,
-            stop.transaction_id,
-            stop.meter_stop,
-            stop.timestamp,
-            stop.id_tag,
-            stop.reason,
+            ev.charge_point_id,
+            ev.transaction_ref or "",
+            transaction_id,
+            ev.meter_register_wh,
+            ev.timestamp,
+            ev.id_token,
+            ev.stopped_reason,
             outcome.value,
             matched,
-            orjson.dumps(payload).decode(),
+            payload_json,
         )
 
     async def charger_booted(self, charge_point_id: str) -> list[tuple[int, str | None]]:
@@ -223,87 +410,6 @@ class TransactionsRepository:
             [Flag.OPEN_AT_REBOOT.value],
         )
         return [(r["id"], r["id_tag"]) for r in rows]
-
-    # ------------------------------------------------------------------ OCPP 2.0.1
-    async def transaction_event(
-        self, ev: TransactionEvent, *, site: str | None, auth_status: str | None, payload_json: str
-    ) -> EventResult:
-        async with self.pool.acquire() as conn, conn.transaction():
-            select = (
-                f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND transaction_ref = $2 FOR UPDATE"
-            )
-            row: Any = await conn.fetchrow(select, ev.charge_point_id, ev.transaction_ref)
-            fresh = False
-            if row is None:
-                # Select first, insert only when absent: Updated events must not burn sequence values.
-                fresh = await conn.fetchval(_INSERT201, ev.charge_point_id, ev.transaction_ref, site) is not None
-                row = await conn.fetchrow(select, ev.charge_point_id, ev.transaction_ref)
-            inserted = await conn.fetchval(
-                "INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason, timestamp, "
-                "offline, payload) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) "
-                "ON CONFLICT (transaction_id, seq_no) DO NOTHING RETURNING true",
-                row["id"],
-                ev.seq_no,
-                ev.event_type.value,
-                ev.trigger_reason,
-                ev.timestamp,
-                ev.offline,
-                payload_json,
-            )
-            if not inserted:
-                return EventResult(
-                    row["id"], True, TxState(row["state"]), (), frozenset(row["flags"]), None, False, False
-                )
-            before = _snapshot(row)
-            after, verdict = apply_event(before, ev, fresh=fresh and row["max_seq_no"] is None)
-            energy = row["energy_wh"]
-            if after.state is TxState.ENDED and after.started_at is not None and after.stopped_at is not None:
-                start = Reading(after.started_at, after.meter_start_wh) if after.meter_start_wh is not None else None
-                stop = Reading(after.stopped_at, after.meter_stop_wh) if after.meter_stop_wh is not None else None
-                readings = await conn.fetch(
-                    _ENERGY_READINGS,
-                    ev.charge_point_id,
-                    ev.transaction_ref,
-                    ENERGY_REGISTER,
-                    after.started_at,
-                    after.stopped_at,
-                )
-                energy = energy_wh((Reading(r["ts"], r["value"]) for r in readings), start=start, stop=stop).wh
-            await conn.execute(
-                "UPDATE transactions SET state = $2, charging_state = $3, started_at = $4, stopped_at = $5, "
-                "stop_reason = $6, evse_id = $7, connector_id = $8, id_tag = $9, meter_start = $10, meter_stop = $11, "
-                "max_seq_no = $12, missing_seq_nos = $13, flags = $14, energy_wh = $15, "
-                "auth_status = COALESCE(auth_status, $16), id_token_type = COALESCE(id_token_type, $17), "
-                "remote_start_id = COALESCE(remote_start_id, $18), updated_at = now() WHERE id = $1",
-                row["id"],
-                after.state.value,
-                after.charging_state,
-                after.started_at,
-                after.stopped_at,
-                after.stopped_reason,
-                after.evse_id,
-                after.connector_id,
-                after.id_token,
-                after.meter_start_wh,
-                after.meter_stop_wh,
-                after.sequence.max_seq,
-                list(after.sequence.missing),
-                sorted(after.flags),
-                energy,
-                auth_status,
-                ev.id_token_type,
-                ev.remote_start_id,
-            )
-            return EventResult(
-                row["id"],
-                False,
-                after.state,
-                verdict.gap,
-                after.flags,
-                after.id_token,
-                ended_now=before.state is TxState.ACTIVE and after.state is TxState.ENDED,
-                started_now=fresh and after.state is TxState.ACTIVE,
-            )
 
     # ------------------------------------------------------------------ reads
     async def get(self, transaction_id: int) -> Any:
@@ -422,6 +528,7 @@ def _snapshot(row: Any) -> TxSnapshot:
         evse_id=row["evse_id"],
         connector_id=row["connector_id"],
         id_token=row["id_tag"],
+        stop_id_token=row["stop_id_tag"],
         meter_start_wh=row["meter_start"],
         meter_stop_wh=row["meter_stop"],
         sequence=Sequence(row["max_seq_no"], tuple(row["missing_seq_nos"])),
@@ -429,4 +536,4 @@ def _snapshot(row: Any) -> TxSnapshot:
     )
 
 
-__all__ = ["EventResult", "EventType", "StartResult", "StopResult", "TransactionsRepository"]
+__all__ = ["Authorized", "Recorded", "TransactionsRepository"]

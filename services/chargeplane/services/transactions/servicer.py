@@ -16,18 +16,13 @@ from redis.exceptions import RedisError
 
 from chargeplane.config import Settings
 from chargeplane.domain.auth import active_key, transaction_member
-from chargeplane.domain.transactions import (
-    EventType,
-    StartTransaction16,
-    StopTransaction16,
-    TransactionEvent,
-    TxState,
-)
+from chargeplane.domain.transactions import EventOutcome, EventType, TransactionEvent, TxState
 from chargeplane.pb.transactions.v1 import transactions_pb2 as pb
 from chargeplane.pb.transactions.v1 import transactions_pb2_grpc as pb_grpc
-from chargeplane.rpc_errors import InvalidArgument, NotFound, translate_errors
+from chargeplane.rpc.errors import InvalidArgument, NotFound, translate_errors
+from chargeplane.rpc.timestamps import optional_datetime, to_datetime, to_timestamp
 
-from .repository import TransactionsRepository, mv_key
+from .repository import Authorized, TransactionsRepository, mv_key
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +30,18 @@ MAX_ID = 48
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 DEFAULT_SERIES = 10_000
-_EVENT_TYPES = {e.value: e for e in EventType}
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
+_EVENT_TYPES = {
+    pb.EVENT_TYPE_STARTED: EventType.STARTED,
+    pb.EVENT_TYPE_UPDATED: EventType.UPDATED,
+    pb.EVENT_TYPE_ENDED: EventType.ENDED,
+}
+PROTOCOLS = ("ocpp1.6", "ocpp2.0.1", "ocpp2.1")
 
 
 def _time(ts: Timestamp, field: str) -> datetime:
     if not ts.seconds and not ts.nanos:
         raise InvalidArgument(f"{field} is required")
-    return ts.ToDatetime(tzinfo=UTC)
+    return to_datetime(ts)
 
 
 def _cp(value: str) -> str:
@@ -79,6 +71,47 @@ def _decode(token: str, n: int) -> list[Any]:
         raise InvalidArgument("page_token is not a value returned by this service") from None
 
 
+def transaction_event(request: pb.RecordTransactionEventRequest) -> TransactionEvent:
+    """The request as a domain event, refused (INVALID_ARGUMENT) when it breaks a rule."""
+    cp = _cp(request.charge_point_id)
+    event_type = _EVENT_TYPES.get(request.event_type)
+    if event_type is None:
+        raise InvalidArgument("event_type must be Started, Updated or Ended")
+    if request.protocol not in PROTOCOLS:
+        raise InvalidArgument(f"protocol must be one of {', '.join(PROTOCOLS)}")
+    if len(request.transaction_ref) > 36:
+        raise InvalidArgument("transaction_ref must be at most 36 characters")
+    # Only the start of a transaction whose id the CSMS assigns comes without a reference.
+    assigned_start = event_type is EventType.STARTED and request.id_assigned_by_csms and request.idempotency_key
+    if not request.transaction_ref and not assigned_start:
+        raise InvalidArgument(
+            "transaction_ref is required (except for a Started event with id_assigned_by_csms and idempotency_key)"
+        )
+    if request.seq_no < 0:
+        raise InvalidArgument("seq_no must not be negative")
+    return TransactionEvent(
+        charge_point_id=cp,
+        protocol=request.protocol,
+        event_type=event_type,
+        transaction_ref=request.transaction_ref or None,
+        seq_no=request.seq_no,
+        timestamp=_time(request.timestamp, "timestamp"),
+        trigger_reason=request.trigger_reason,
+        offline=request.offline,
+        charging_state=request.charging_state or None,
+        stopped_reason=request.stopped_reason or None,
+        evse_id=request.evse_id if request.HasField("evse_id") else None,
+        connector_id=request.connector_id if request.HasField("connector_id") else None,
+        id_token=request.id_token or None,
+        id_token_type=request.id_token_type or None,
+        remote_start_id=request.remote_start_id if request.HasField("remote_start_id") else None,
+        reservation_id=request.reservation_id if request.HasField("reservation_id") else None,
+        meter_register_wh=request.meter_register_wh if request.HasField("meter_register_wh") else None,
+        id_assigned_by_csms=request.id_assigned_by_csms,
+        idempotency_key=request.idempotency_key or None,
+    )
+
+
 def transaction_pb(r: Any) -> pb.Transaction:
     return pb.Transaction(
         id=r["id"],
@@ -93,8 +126,8 @@ def transaction_pb(r: Any) -> pb.Transaction:
         meter_start=r["meter_start"],
         meter_stop=r["meter_stop"],
         energy_wh=r["energy_wh"],
-        started_at=_ts(r["started_at"]),
-        stopped_at=_ts(r["stopped_at"]),
+        started_at=to_timestamp(r["started_at"]),
+        stopped_at=to_timestamp(r["stopped_at"]),
         stop_reason=r["stop_reason"] or "",
         state=r["state"],
         charging_state=r["charging_state"] or "",
@@ -105,7 +138,7 @@ def transaction_pb(r: Any) -> pb.Transaction:
 
 def meter_value_pb(r: Any) -> pb.MeterValue:
     return pb.MeterValue(
-        timestamp=_ts(r["ts"]),
+        timestamp=to_timestamp(r["ts"]),
         charge_point_id=r["charge_point_id"],
         evse_id=r["evse_id"],
         connector_id=r["connector_id"],
@@ -141,117 +174,44 @@ class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
             log.warning("could not update the active-token set of %s", id_tag, exc_info=True)
 
     @translate_errors
-    async def StartTransaction(self, request: pb.StartTransactionRequest, context: Any) -> pb.StartTransactionResponse:
-        cp = _cp(request.charge_point_id)
-        if request.connector_id < 1:
-            raise InvalidArgument("connector_id must be at least 1")
-        if not request.id_tag:
-            raise InvalidArgument("id_tag is required")
-        start = StartTransaction16(
-            charge_point_id=cp,
-            connector_id=request.connector_id,
-            id_tag=request.id_tag,
-            meter_start=request.meter_start,
-            timestamp=_time(request.timestamp, "timestamp"),
-            reservation_id=request.reservation_id if request.HasField("reservation_id") else None,
-        )
-        result = await self.repo.start16(
-            start,
-            site=request.site or None,
-            auth_status=request.auth_status or "Accepted",
-            group_id=request.group_id or None,
-            now=datetime.now(UTC),
-        )
-        if result.created:
-            log.info(
-                "transaction %d started", result.transaction_id, extra={"cp_id": cp, "tx_id": result.transaction_id}
-            )
-            if result.auth_status == "Accepted":
-                await self._active(start.id_tag, cp, str(result.transaction_id), True)
-        return pb.StartTransactionResponse(
-            transaction_id=result.transaction_id,
-            created=result.created,
-            auth_status=result.auth_status or "",
-            group_id=result.group_id or "",
-            auth_expiry=request.auth_expiry if result.created and request.HasField("auth_expiry") else None,
-        )
-
-    @translate_errors
-    async def StopTransaction(self, request: pb.StopTransactionRequest, context: Any) -> pb.StopTransactionResponse:
-        cp = _cp(request.charge_point_id)
-        stop = StopTransaction16(
-            charge_point_id=cp,
-            transaction_id=request.transaction_id,
-            meter_stop=request.meter_stop,
-            timestamp=_time(request.timestamp, "timestamp"),
-            id_tag=request.id_tag or None,
-            reason=request.reason or None,
-        )
-        try:
-            data = orjson.loads(request.transaction_data_json) if request.transaction_data_json else None
-        except orjson.JSONDecodeError:
-            raise InvalidArgument("transaction_data_json is not JSON") from None
-        payload = {
-            "transactionId": stop.transaction_id,
-            "meterStop": stop.meter_stop,
-            "timestamp": stop.timestamp.isoformat(),
-            "idTag": stop.id_tag,
-            "reason": stop.reason,
-            "transactionData": data,
-        }
-        result = await self.repo.stop16(stop, payload, datetime.now(UTC))
-        log.info("stop of transaction %d: %s", stop.transaction_id, result.outcome.value, extra={"cp_id": cp})
-        if result.ref is not None:
-            await self._active(result.id_tag, cp, result.ref, False)
-        return pb.StopTransactionResponse(
-            outcome=result.outcome.value, transaction_id=result.transaction_id, flags=sorted(result.flags)
-        )
-
-    @translate_errors
-    async def TransactionEvent(self, request: pb.TransactionEventRequest, context: Any) -> pb.TransactionEventResponse:
-        cp = _cp(request.charge_point_id)
-        event_type = _EVENT_TYPES.get(request.event_type)
-        if event_type is None:
-            raise InvalidArgument("event_type must be Started, Updated or Ended")
-        if not request.transaction_ref or len(request.transaction_ref) > 36:
-            raise InvalidArgument("transaction_ref must be 1 to 36 characters")
-        if request.seq_no < 0:
-            raise InvalidArgument("seq_no must not be negative")
-        ev = TransactionEvent(
-            charge_point_id=cp,
-            event_type=event_type,
-            transaction_ref=request.transaction_ref,
-            seq_no=request.seq_no,
-            timestamp=_time(request.timestamp, "timestamp"),
-            trigger_reason=request.trigger_reason,
-            offline=request.offline,
-            charging_state=request.charging_state or None,
-            stopped_reason=request.stopped_reason or None,
-            evse_id=request.evse_id if request.HasField("evse_id") else None,
-            connector_id=request.connector_id if request.HasField("connector_id") else None,
-            id_token=request.id_token or None,
-            id_token_type=request.id_token_type or None,
-            remote_start_id=request.remote_start_id if request.HasField("remote_start_id") else None,
-            meter_register_wh=request.meter_register_wh if request.HasField("meter_register_wh") else None,
-        )
-        result = await self.repo.transaction_event(
+    async def RecordTransactionEvent(
+        self, request: pb.RecordTransactionEventRequest, context: Any
+    ) -> pb.RecordTransactionEventResponse:
+        ev = transaction_event(request)
+        auth = Authorized(request.auth.status or None, request.auth.group_id or None)
+        result = await self.repo.record_event(
             ev,
             site=request.site or None,
-            auth_status=request.auth_status or None,
-            payload_json=request.payload_json or "{}",
+            auth=auth,
+            payload_json=request.payload_json.decode() if request.payload_json else "{}",
+            now=datetime.now(UTC),
         )
-        if result.gap:
-            log.warning("transaction %s: seqNo gap %s", ev.transaction_ref, list(result.gap), extra={"cp_id": cp})
+        recorded = result.event
+        cp, ref = ev.charge_point_id, recorded.transaction_ref
+        if recorded.created:
+            log.info(
+                "transaction %d started", recorded.transaction_id, extra={"cp_id": cp, "tx_id": recorded.transaction_id}
+            )
+        if recorded.outcome is not EventOutcome.APPLIED:
+            log.info(
+                "%s event of transaction %s: %s", ev.event_type.value, ref, recorded.outcome.value, extra={"cp_id": cp}
+            )
+        if recorded.gap:
+            log.warning("transaction %s: seqNo gap %s", ref, list(recorded.gap), extra={"cp_id": cp})
         if result.ended_now:
-            await self._active(result.id_tag, cp, ev.transaction_ref, False)
-        elif result.state is TxState.ACTIVE and ev.id_token and request.auth_status in ("", "Accepted"):
-            await self._active(ev.id_token, cp, ev.transaction_ref, True)
-        return pb.TransactionEventResponse(
-            transaction_id=result.transaction_id,
-            duplicate=result.duplicate,
-            state=result.state.value,
-            gap=list(result.gap),
-            flags=sorted(result.flags),
+            await self._active(result.id_tag, cp, ref, False)
+        elif recorded.state is TxState.ACTIVE and ev.id_token and (auth.status or recorded.auth_status) == "Accepted":
+            await self._active(ev.id_token, cp, ref, True)
+        return pb.RecordTransactionEventResponse(
+            transaction_id=recorded.transaction_id,
+            transaction_ref=ref,
+            outcome=recorded.outcome.value,
+            created=recorded.created,
+            state=recorded.state.value,
+            auth_status=recorded.auth_status or "",
+            group_id=recorded.group_id or "",
+            gap=list(recorded.gap),
+            flags=sorted(recorded.flags),
         )
 
     @translate_errors
@@ -288,8 +248,8 @@ class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
             id_tag=request.id_tag or None,
             site=request.site or None,
             state=request.state or None,
-            started_from=request.started_from.ToDatetime(tzinfo=UTC) if request.HasField("started_from") else None,
-            started_to=request.started_to.ToDatetime(tzinfo=UTC) if request.HasField("started_to") else None,
+            started_from=optional_datetime(request, "started_from"),
+            started_to=optional_datetime(request, "started_to"),
             limit=size + 1,
         )
         page = rows[:size]

@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import orjson
 
+from chargeplane.domain.commands import UnknownCommand
 from chargeplane.pb.api.v1 import api_pb2 as pb
 from chargeplane.pb.api.v1.api_pb2_grpc import OperatorServiceServicer, add_OperatorServiceServicer_to_server
 from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
@@ -27,7 +28,7 @@ from chargeplane.routing import (
 from chargeplane.rpc.timestamps import to_timestamp
 
 from ..api_tokens import Principal, TokenVerifier
-from ..command_service import MAX_TIMEOUT, CommandFailed, CommandService
+from ..command_service import MAX_TIMEOUT, CommandFailed, CommandService, command_from_params
 from ..command_store import CommandRecord
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -150,10 +151,15 @@ class OperatorServicer(OperatorServiceServicer):
         except orjson.JSONDecodeError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "params_json is not valid JSON")
         try:
+            command = command_from_params(request.command, params)
+        except UnknownCommand as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc.args[0]))
+        except ValueError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        try:
             record, outcome = await self.commands.send_command(
                 request.charge_point_id,
-                request.command,
-                params,
+                command,
                 requested_by=principal.name,
                 timeout=_timeout(request.timeout_seconds),
             )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from chargeplane.domain.commands import COMMANDS
+from chargeplane.domain.commands import Command as NeutralCommand
 from chargeplane.routing import (
     ChargerBusy,
     ChargerDisconnected,
@@ -19,7 +22,7 @@ from chargeplane.routing import (
 )
 
 from ..api_tokens import Principal
-from ..command_service import MAX_TIMEOUT, CommandFailed, CommandService, UnknownCommand
+from ..command_service import MAX_TIMEOUT, CommandFailed, CommandService
 from ..command_store import CommandRecord
 from .problems import Problem, ProblemError
 from .security import require
@@ -132,31 +135,76 @@ class CommandOutcome(Command):
     )
 
 
-@router.post(
-    "/chargepoints/{charge_point_id}/commands/{command}",
-    response_model=CommandOutcome,
-    summary="Send a version-neutral command; translated for the charger's OCPP version",
-    responses={404: {"model": Problem, "description": "No such command."}},
-)
 async def send_command(
-    request: Request,
-    principal: Operator,
-    charge_point_id: ChargePointId,
-    command: Annotated[str, Path(pattern=r"^[a-z-]{1,40}$", description="e.g. reset, remote-start, unlock.")],
-    params: Annotated[dict[str, Any] | None, Body(description="The command's parameters.")] = None,
-    timeout: Timeout = 30.0,
+    request: Request, principal: Principal, cp_id: str, command: NeutralCommand, timeout: float
 ) -> CommandOutcome:
     try:
         record, outcome = await service(request).send_command(
-            charge_point_id, command, params or {}, requested_by=principal.name, timeout=timeout
+            cp_id, command, requested_by=principal.name, timeout=timeout
         )
-    except UnknownCommand as exc:
-        raise ProblemError(404, str(exc.args[0])) from None
-    except ValueError as exc:
-        raise ProblemError(422, str(exc)) from None
     except CommandFailed as exc:
         raise failure_problem(exc) from None
     return CommandOutcome(**command_model(record).model_dump(), outcome=outcome)
+
+
+def _command_route(name: str, model: type[NeutralCommand]) -> None:
+    """POST .../commands/<name> with the command's model as the request body (documented in
+    the OpenAPI schema; a bad body is a 422 naming the field)."""
+    required = any(f.is_required() for f in model.model_fields.values())
+
+    async def endpoint(
+        request: Request,
+        principal: Principal,
+        charge_point_id: str,
+        params: NeutralCommand | None = None,
+        timeout: float = 30.0,
+    ) -> CommandOutcome:
+        return await send_command(request, principal, charge_point_id, params or model(), timeout)
+
+    body = cast(Any, Annotated)[model if required else model | None, Body(description=f"The {name} parameters.")]
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter("principal", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Operator),
+            inspect.Parameter("charge_point_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ChargePointId),
+            inspect.Parameter(
+                "params",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=body,
+                default=inspect.Parameter.empty if required else None,
+            ),
+            inspect.Parameter("timeout", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Timeout, default=30.0),
+        ],
+        return_annotation=CommandOutcome,
+    )
+    router.add_api_route(
+        f"/chargepoints/{{charge_point_id}}/commands/{name}",
+        endpoint,
+        methods=["POST"],
+        response_model=CommandOutcome,
+        name=f"command_{name.replace('-', '_')}",
+        summary=f"{name}: a version-neutral command, translated for the charger's OCPP version",
+        description=inspect.cleandoc(model.__doc__ or ""),
+    )
+
+
+for _name, _model in COMMANDS.items():
+    _command_route(_name, _model)
+
+
+@router.post(
+    "/chargepoints/{charge_point_id}/commands/{command}",
+    response_model=CommandOutcome,
+    summary="Any other command name: 404",
+    responses={404: {"model": Problem, "description": "No such command."}},
+    include_in_schema=False,
+)
+async def unknown_command(
+    principal: Operator,
+    charge_point_id: ChargePointId,
+    command: Annotated[str, Path(max_length=64)],
+) -> CommandOutcome:
+    raise ProblemError(404, f"unknown command {command!r}; known: {', '.join(sorted(COMMANDS))}")
 
 
 @router.post(

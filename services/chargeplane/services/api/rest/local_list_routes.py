@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from chargeplane.domain.commands import SendLocalList
 from chargeplane.pb.auth.v1 import auth_pb2 as auth_pb
 from chargeplane.pb.registry.v1 import registry_pb2 as registry_pb
 
@@ -82,7 +83,7 @@ async def sync_local_list(
     params = {"version": plan.version, "update_type": plan.update_type, "entries": [_entry(e) for e in plan.entries]}
     try:
         record, outcome = await service(request).send_command(
-            charge_point_id, "send-local-list", params, requested_by=principal.name, timeout=timeout
+            charge_point_id, SendLocalList.model_validate(params), requested_by=principal.name, timeout=timeout
         )
     except CommandFailed as exc:
         raise failure_problem(exc) from None

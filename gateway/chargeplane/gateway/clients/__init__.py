@@ -1,0 +1,1 @@
+"""The ports' implementations: gRPC clients of the services and the Redis meter stream."""

@@ -1,0 +1,60 @@
+"""OCPP 1.6J routing table: which handler answers each charger CALL, and how each
+version-neutral command is sent. Blocks whose services this gateway was not built with
+are left out (their CALLs are answered NotSupported)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chargeplane.gateway.connection import Handler
+from chargeplane.gateway.ocpp16 import (
+    authorization,
+    availability,
+    data_transfer,
+    diagnostics,
+    firmware,
+    local_auth_list,
+    meter_values,
+    provisioning,
+    remote_control,
+    reservation,
+    security,
+    smart_charging,
+    transactions,
+)
+from chargeplane.gateway.translation import Translations
+
+if TYPE_CHECKING:
+    from chargeplane.gateway.dependencies import Dependencies
+
+
+def handlers(deps: Dependencies) -> dict[str, Handler]:
+    table: dict[str, Handler] = {
+        **provisioning.Provisioning(deps.boot, deps.after_boot).handlers(),
+        **availability.Availability(deps.status).handlers(),
+        **firmware.handlers(deps.notifications),
+        **diagnostics.handlers(deps.notifications),
+        **security.handlers(deps.notifications),
+        **data_transfer.handlers(),
+    }
+    if deps.auth is not None:
+        table.update(authorization.Authorization(deps.auth).handlers())
+    if deps.meters is not None:
+        table.update(meter_values.MeterValues(deps.meters).handlers())
+    if deps.auth is not None and deps.transactions is not None and deps.meters is not None:
+        table.update(transactions.Transactions(deps.auth, deps.transactions, deps.meters).handlers())
+    return table
+
+
+COMMANDS: Translations = {
+    **provisioning.COMMANDS,
+    **authorization.COMMANDS,
+    **local_auth_list.COMMANDS,
+    **remote_control.COMMANDS,
+    **availability.COMMANDS,
+    **reservation.COMMANDS,
+    **smart_charging.COMMANDS,
+    **firmware.COMMANDS,
+    **diagnostics.COMMANDS,
+    **data_transfer.COMMANDS,
+}
