@@ -1,0 +1,219 @@
+"""From priced segments to the cost of a session: OCPI 2.2.1's session-level rules.
+
+What adds up and what does not (the split property in tests/billing states it exactly):
+- additive per segment: volumes (kWh, seconds) and their exact cost, volume x price of the
+  component in force, excl. VAT and incl. VAT per component;
+- applied once, to the whole session, in `finalize`:
+  * `step_size` (mod_cdrs, "step_size"): once for ENERGY and once for TIME and
+    PARKING_TIME combined, on the total volume of the family, with the step of the last
+    component used; the rounded-up remainder is billed at that component's price and VAT.
+    When both TIME and PARKING_TIME were priced, only the parking total is rounded
+    ("step_size is only taken into account for the total parking duration"). Reservation
+    time is its own family;
+  * FLAT: charged once, from the first segment where an element with a FLAT component is
+    active (a start fee at the start; an element restricted to, e.g., min_duration adds
+    its fee once that restriction first holds);
+  * min_price / max_price: clamp the total excl. VAT and the total incl. VAT separately
+    (both rules apply, mod_tariffs note). Dimension totals are before the clamp.
+VAT per component: incl = excl x (1 + vat/100). A component without `vat` means the VAT is
+unknown ("not providing a VAT is different from 0%"): totals that include a cost from such
+a component have no incl. VAT figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .segments import Applied, Segment, SegmentKind
+from .tariff import Tariff
+
+HOUR = Fraction(3600)
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    excl: Fraction = Fraction(0)
+    incl: Fraction | None = Fraction(0)  # None: VAT unknown for part of it
+
+    def __add__(self, other: Cost) -> Cost:
+        incl = None if self.incl is None or other.incl is None else self.incl + other.incl
+        return Cost(self.excl + other.excl, incl)
+
+
+def _cost(excl: Fraction, vat: object) -> Cost:
+    if vat is None:
+        return Cost(excl, None if excl else Fraction(0))
+    return Cost(excl, excl * (1 + Fraction(str(vat)) / 100))
+
+
+def _vat_key(vat: object) -> Fraction | None:
+    return None if vat is None else Fraction(str(vat))
+
+
+@dataclass(slots=True)
+class Pricing:
+    """The exact cost of a session and how it is made up."""
+
+    currency: str
+    segments: list[Segment]
+    energy: Cost = field(default_factory=Cost)
+    time: Cost = field(default_factory=Cost)
+    parking: Cost = field(default_factory=Cost)
+    reservation: Cost = field(default_factory=Cost)
+    fixed: Cost = field(default_factory=Cost)
+    raw_total: Cost = field(default_factory=Cost)
+    total: Cost = field(default_factory=Cost)
+    limited_by: str | None = None  # "min_price" or "max_price" when a limit applied
+    # Base (excl. VAT) per VAT rate, after min/max; None: rate unknown.
+    vat_bases: dict[Fraction | None, Fraction] = field(default_factory=dict)
+    billed_energy_kwh: Fraction = Fraction(0)  # after step_size
+    billed_time_s: Fraction = Fraction(0)
+    billed_parking_s: Fraction = Fraction(0)
+    billed_reservation_s: Fraction = Fraction(0)
+
+    @property
+    def energy_kwh(self) -> Fraction:
+        return sum((s.energy_kwh for s in self.segments), Fraction(0))
+
+    @property
+    def charging_s(self) -> Fraction:
+        return sum((s.seconds for s in self.segments if _charging(s)), Fraction(0))
+
+    @property
+    def parking_s(self) -> Fraction:
+        return sum((s.seconds for s in self.segments if s.kind == SegmentKind.SESSION and not _charging(s)), Fraction(0))
+
+    @property
+    def session_s(self) -> Fraction:
+        return sum((s.seconds for s in self.segments if s.kind == SegmentKind.SESSION), Fraction(0))
+
+    @property
+    def reservation_s(self) -> Fraction:
+        return sum((s.seconds for s in self.segments if s.kind == SegmentKind.RESERVATION), Fraction(0))
+
+
+def _charging(s: Segment) -> bool:
+    return s.kind == SegmentKind.SESSION and s.state is not None and s.state.value == "CHARGING"
+
+
+class _Ledger:
+    def __init__(self) -> None:
+        self.by_category: dict[str, Cost] = {}
+        self.vat: dict[Fraction | None, Fraction] = {}
+
+    def add(self, category: str, applied: Applied, volume: Fraction) -> None:
+        excl = volume * Fraction(applied.component.price)
+        self.by_category[category] = self.by_category.get(category, Cost()) + _cost(excl, applied.component.vat)
+        key = _vat_key(applied.component.vat)
+        self.vat[key] = self.vat.get(key, Fraction(0)) + excl
+
+    def get(self, category: str) -> Cost:
+        return self.by_category.get(category, Cost())
+
+
+def _round_up(volume: Fraction, step: int) -> Fraction:
+    if step <= 0 or volume <= 0:
+        return volume
+    return Fraction(math.ceil(volume / step) * step)
+
+
+def _family(ledger: _Ledger, category: str, used: Sequence[tuple[Applied, Fraction]], unit: Fraction) -> Fraction:
+    """Step rounding of one family: `used` is (component, volume in base units) in time
+    order; `unit` converts base units (Wh, s) to the price unit (kWh, h). Returns the
+    billed volume in base units."""
+    total = sum((v for _, v in used), Fraction(0))
+    if not used:
+        return total
+    last = used[-1][0]
+    billed = _round_up(total, last.component.step_size)
+    if billed > total:
+        ledger.add(category, last, (billed - total) / unit)
+    return billed
+
+
+def _clamp(raw: Cost, tariff: Tariff) -> tuple[Cost, str | None]:
+    excl, incl, limited = raw.excl, raw.incl, None
+    for name, limit, beyond in (
+        ("min_price", tariff.min_price, lambda v, lim: v < lim),
+        ("max_price", tariff.max_price, lambda v, lim: v > lim),
+    ):
+        if limit is None:
+            continue
+        lim_excl = Fraction(limit.excl_vat)
+        new_excl = lim_excl if beyond(excl, lim_excl) else excl
+        if limit.incl_vat is not None and incl is not None:
+            lim_incl = Fraction(limit.incl_vat)
+            new_incl: Fraction | None = lim_incl if beyond(incl, lim_incl) else incl
+        elif new_excl != excl and incl is not None and excl:
+            new_incl = incl * new_excl / excl  # no incl. limit given: keep the VAT share
+        elif new_excl != excl:
+            new_incl = Fraction(limit.incl_vat) if limit.incl_vat is not None else None
+        else:
+            new_incl = incl
+        if (new_excl, new_incl) != (excl, incl):
+            limited = name
+        excl, incl = new_excl, new_incl
+    return Cost(excl, incl), limited
+
+
+def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
+    """Apply the session-level rules to `segments` (in any order; they are sorted)."""
+    ordered = sorted(segments, key=lambda s: (s.start, s.end))
+    ledger = _Ledger()
+    energy_used: list[tuple[Applied, Fraction]] = []
+    time_used: list[tuple[Applied, Fraction]] = []
+    parking_used: list[tuple[Applied, Fraction]] = []
+    reservation_used: list[tuple[Applied, Fraction]] = []
+    flat: dict[SegmentKind, Applied] = {}
+    for s in ordered:
+        if s.flat is not None and s.kind not in flat:
+            flat[s.kind] = s.flat
+        if s.energy is not None and s.energy_kwh > 0:
+            ledger.add("energy", s.energy, s.energy_kwh)
+            energy_used.append((s.energy, s.energy_kwh * 1000))
+        if s.seconds <= 0:
+            continue
+        if s.kind == SegmentKind.RESERVATION and s.time is not None:
+            ledger.add("reservation", s.time, s.seconds / HOUR)
+            reservation_used.append((s.time, s.seconds))
+        elif s.time is not None:
+            ledger.add("time", s.time, s.seconds / HOUR)
+            time_used.append((s.time, s.seconds))
+        elif s.parking is not None:
+            ledger.add("parking", s.parking, s.seconds / HOUR)
+            parking_used.append((s.parking, s.seconds))
+    result = Pricing(currency=tariff.currency, segments=ordered)
+    result.billed_energy_kwh = _family(ledger, "energy", energy_used, Fraction(1000)) / 1000
+    if parking_used:  # TIME and PARKING_TIME both used: only the parking total is rounded
+        result.billed_parking_s = _family(ledger, "parking", parking_used, HOUR)
+        result.billed_time_s = sum((v for _, v in time_used), Fraction(0))
+    else:
+        result.billed_time_s = _family(ledger, "time", time_used, HOUR)
+    result.billed_reservation_s = _family(ledger, "reservation", reservation_used, HOUR)
+    if SegmentKind.SESSION in flat:
+        ledger.add("fixed", flat[SegmentKind.SESSION], Fraction(1))
+    if SegmentKind.RESERVATION in flat:
+        ledger.add("reservation", flat[SegmentKind.RESERVATION], Fraction(1))
+    result.energy, result.time, result.parking = ledger.get("energy"), ledger.get("time"), ledger.get("parking")
+    result.reservation, result.fixed = ledger.get("reservation"), ledger.get("fixed")
+    raw = Cost()
+    for c in (result.energy, result.time, result.parking, result.reservation, result.fixed):
+        raw = raw + c
+    result.raw_total = raw
+    result.total, result.limited_by = _clamp(raw, tariff)
+    result.vat_bases = _vat_after_limit(ledger.vat, raw, result.total)
+    return result
+
+
+def _vat_after_limit(bases: dict[Fraction | None, Fraction], raw: Cost, total: Cost) -> dict[Fraction | None, Fraction]:
+    bases = {k: v for k, v in bases.items() if v}
+    if total.excl == raw.excl:
+        return bases
+    if raw.excl:
+        return {k: v * total.excl / raw.excl for k, v in bases.items()}
+    # A minimum price with nothing consumed: the VAT rate is what the limit implies.
+    rate = (total.incl / total.excl - 1) * 100 if total.incl is not None and total.excl else None
+    return {rate: total.excl} if total.excl else {}
