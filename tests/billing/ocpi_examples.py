@@ -74,8 +74,10 @@ NOT_POSSIBLE_ALT_TEXT = _tariff(
     "2018-12-29T15:55:58Z",
     type="AD_HOC_PAYMENT",
     tariff_alt_text=[
-        {"language": "en", "text": "2.00 euro p/hour, start tariff debit card: 0.25 euro, credit card: 0.50 euro including VAT."},
-        {"language": "nl", "text": "2.00 euro p/uur, starttarief bankpas: 0,25 euro, creditkaart: 0,50 euro inclusief BTW."},
+        {"language": "en",
+         "text": "2.00 euro p/hour, start tariff debit card: 0.25 euro, credit card: 0.50 euro including VAT."},
+        {"language": "nl",
+         "text": "2.00 euro p/uur, starttarief bankpas: 0,25 euro, creditkaart: 0,50 euro inclusief BTW."},
     ],
 )  # fmt: skip
 # Simple Tariff example with alternative URL (tariff_3_alt_url.json)
@@ -94,7 +96,10 @@ COMPLEX = _tariff(
         {"price_components": [_pc("TIME", 1.00, 900, 20.0)], "restrictions": {"max_current": 32.00}},
         {
             "price_components": [_pc("TIME", 2.00, 600, 20.0)],
-            "restrictions": {"min_current": 32.00, "day_of_week": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"]},
+            "restrictions": {
+                "min_current": 32.00,
+                "day_of_week": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+            },
         },
         {
             "price_components": [_pc("TIME", 1.25, 600, 20.0)],
@@ -124,7 +129,8 @@ FIRST_HOUR_KWH_FREE = _tariff(
     "52",
     [
         {"price_components": [_pc("PARKING_TIME", 0.0, 60)], "restrictions": {"min_duration": 0, "max_duration": 3600}},
-        {"price_components": [_pc("PARKING_TIME", 2.0, 60)], "restrictions": {"min_duration": 3600, "max_duration": 10800}},
+        {"price_components": [_pc("PARKING_TIME", 2.0, 60)],
+         "restrictions": {"min_duration": 3600, "max_duration": 10800}},
         {"price_components": [_pc("PARKING_TIME", 3.0, 60)], "restrictions": {"min_duration": 10800}},
         {"price_components": [_pc("ENERGY", 0.0, 1)], "restrictions": {"max_kwh": 1.0}},
         {"price_components": [_pc("ENERGY", 0.2, 1)], "restrictions": {"min_kwh": 1.0}},

@@ -83,7 +83,10 @@ def test_025_per_kwh_parking_and_start_fee() -> None:
 
 def test_start_fee_and_max_price() -> None:
     # "50 kWh ... 10.00 (excl. VAT) or 11.00 (incl. VAT) due to the price limit"
-    assert cost(ex.KWH_START_MAX_PRICE, build(at(MON, "10:00"), Charge(240, 50))) == (Decimal("10.00"), Decimal("11.00"))
+    assert cost(ex.KWH_START_MAX_PRICE, build(at(MON, "10:00"), Charge(240, 50))) == (
+        Decimal("10.00"),
+        Decimal("11.00"),
+    )
     # "If only 30 kWh were charged, the costs would be 8.00 (excl. VAT) and 8.85 (incl. VAT)"
     assert cost(ex.KWH_START_MAX_PRICE, build(at(MON, "10:00"), Charge(180, 30))) == (Decimal("8.00"), Decimal("8.85"))
 
@@ -122,7 +125,10 @@ def test_alt_url_per_100_wh() -> None:
         Decimal("6.24"),  # 0.60 + 5.6375 = 6.2375
     )
     # The prose's real-time-price variant (0.22 per kWh, no start fee): 20.5 x 0.22 = 4.51 / 4.96.
-    variant = {**ex.ALT_URL, "elements": [{"price_components": [{"type": "ENERGY", "price": 0.22, "vat": 10.0, "step_size": 100}]}]}
+    variant = {
+        **ex.ALT_URL,
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 0.22, "vat": 10.0, "step_size": 100}]}],
+    }
     assert cost(variant, build(at(MON, "10:00"), Charge(120, 20.45))) == (Decimal("4.51"), Decimal("4.96"))
 
 
@@ -144,7 +150,10 @@ def test_complex_saturday_afternoon() -> None:
 
 
 def test_free_of_charge() -> None:
-    assert cost(ex.FREE_OF_CHARGE, build(at(MON, "10:00"), Charge(60, 10), Park(60))) == (Decimal("0.00"), Decimal("0.00"))
+    assert cost(ex.FREE_OF_CHARGE, build(at(MON, "10:00"), Charge(60, 10), Park(60))) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
 
 
 def test_first_kwh_and_first_hour_free() -> None:
@@ -246,7 +255,10 @@ def test_cdr_step_size_energy_across_elements() -> None:
     # "0.20 per kWh before 17:00 and 0.27 after ... step_size of 500 Wh ... 4.3 kWh before 17:00
     # and 1.1 kWh after ... rounds this up to 5.5 kWh total"; the extra 0.1 kWh at the 17:00 price.
     t = _tariff(
-        {"price_components": [{"type": "ENERGY", "price": 0.20, "step_size": 500}], "restrictions": {"end_time": "17:00"}},
+        {
+            "price_components": [{"type": "ENERGY", "price": 0.20, "step_size": 500}],
+            "restrictions": {"end_time": "17:00"},
+        },
         {"price_components": [{"type": "ENERGY", "price": 0.27, "step_size": 500}]},
     )
     p = price(parse_tariff(t), build(at(MON, "16:00"), Charge(60, 4.3), Charge(20, 1.1)), AMSTERDAM)

@@ -23,10 +23,11 @@ a component have no incl. VAT figure.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .ocpi_types import Price
 from .segments import Applied, Segment, SegmentKind
 from .tariff import Tariff
 
@@ -64,7 +65,8 @@ class Pricing:
     parking: Cost = field(default_factory=Cost)
     reservation: Cost = field(default_factory=Cost)
     fixed: Cost = field(default_factory=Cost)
-    raw_total: Cost = field(default_factory=Cost)
+    unrounded: Cost = field(default_factory=Cost)  # before step_size top-ups and min/max
+    raw_total: Cost = field(default_factory=Cost)  # after step_size, before min/max
     total: Cost = field(default_factory=Cost)
     limited_by: str | None = None  # "min_price" or "max_price" when a limit applied
     # Base (excl. VAT) per VAT rate, after min/max; None: rate unknown.
@@ -84,7 +86,9 @@ class Pricing:
 
     @property
     def parking_s(self) -> Fraction:
-        return sum((s.seconds for s in self.segments if s.kind == SegmentKind.SESSION and not _charging(s)), Fraction(0))
+        return sum(
+            (s.seconds for s in self.segments if s.kind == SegmentKind.SESSION and not _charging(s)), Fraction(0)
+        )
 
     @property
     def session_s(self) -> Fraction:
@@ -136,10 +140,11 @@ def _family(ledger: _Ledger, category: str, used: Sequence[tuple[Applied, Fracti
 
 def _clamp(raw: Cost, tariff: Tariff) -> tuple[Cost, str | None]:
     excl, incl, limited = raw.excl, raw.incl, None
-    for name, limit, beyond in (
+    checks: tuple[tuple[str, Price | None, Callable[[Fraction, Fraction], bool]], ...] = (
         ("min_price", tariff.min_price, lambda v, lim: v < lim),
         ("max_price", tariff.max_price, lambda v, lim: v > lim),
-    ):
+    )
+    for name, limit, beyond in checks:
         if limit is None:
             continue
         lim_excl = Fraction(limit.excl_vat)
@@ -186,6 +191,11 @@ def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
             ledger.add("parking", s.parking, s.seconds / HOUR)
             parking_used.append((s.parking, s.seconds))
     result = Pricing(currency=tariff.currency, segments=ordered)
+    if SegmentKind.SESSION in flat:
+        ledger.add("fixed", flat[SegmentKind.SESSION], Fraction(1))
+    if SegmentKind.RESERVATION in flat:
+        ledger.add("reservation", flat[SegmentKind.RESERVATION], Fraction(1))
+    result.unrounded = sum(ledger.by_category.values(), Cost())
     result.billed_energy_kwh = _family(ledger, "energy", energy_used, Fraction(1000)) / 1000
     if parking_used:  # TIME and PARKING_TIME both used: only the parking total is rounded
         result.billed_parking_s = _family(ledger, "parking", parking_used, HOUR)
@@ -193,15 +203,9 @@ def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
     else:
         result.billed_time_s = _family(ledger, "time", time_used, HOUR)
     result.billed_reservation_s = _family(ledger, "reservation", reservation_used, HOUR)
-    if SegmentKind.SESSION in flat:
-        ledger.add("fixed", flat[SegmentKind.SESSION], Fraction(1))
-    if SegmentKind.RESERVATION in flat:
-        ledger.add("reservation", flat[SegmentKind.RESERVATION], Fraction(1))
     result.energy, result.time, result.parking = ledger.get("energy"), ledger.get("time"), ledger.get("parking")
     result.reservation, result.fixed = ledger.get("reservation"), ledger.get("fixed")
-    raw = Cost()
-    for c in (result.energy, result.time, result.parking, result.reservation, result.fixed):
-        raw = raw + c
+    raw = sum((result.energy, result.time, result.parking, result.reservation, result.fixed), Cost())
     result.raw_total = raw
     result.total, result.limited_by = _clamp(raw, tariff)
     result.vat_bases = _vat_after_limit(ledger.vat, raw, result.total)

@@ -17,7 +17,7 @@ instant, so both passes through a repeated hour count.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -99,21 +99,26 @@ def _uses_calendar(tariff: Tariff) -> bool:
 
 
 def _dst_changes(tz: ZoneInfo, first: date, last: date) -> list[datetime]:
-    """UTC instants in [first, last + 1 day) at which the zone's UTC offset changes."""
+    """UTC instants in [first, last + 1 day) at which the zone's UTC offset changes (found by
+    bisection over whole seconds: zones change offsets on whole seconds)."""
+
+    def offset_at(epoch: int) -> timedelta | None:
+        return datetime.fromtimestamp(epoch, UTC).astimezone(tz).utcoffset()
+
     out = []
     day = first
     while day <= last:
-        a = datetime.combine(day, time(), tz).astimezone(ZoneInfo("UTC"))
-        b = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(ZoneInfo("UTC"))
-        if a.astimezone(tz).utcoffset() != b.astimezone(tz).utcoffset():
-            lo, hi = a, b  # offset(lo) differs from offset(hi): bisect to the second
-            while hi - lo > timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                if mid.astimezone(tz).utcoffset() == lo.astimezone(tz).utcoffset():
+        lo = int(datetime.combine(day, time(), tz).timestamp())
+        hi = int(datetime.combine(day + timedelta(days=1), time(), tz).timestamp())
+        if offset_at(lo) != offset_at(hi):
+            before = offset_at(lo)
+            while hi - lo > 1:  # invariant: offset(lo) == before != offset(hi)
+                mid = (lo + hi) // 2
+                if offset_at(mid) == before:
                     lo = mid
                 else:
                     hi = mid
-            out.append(hi.replace(microsecond=0) if hi.microsecond == 0 else hi)
+            out.append(datetime.fromtimestamp(hi, UTC))
         day += timedelta(days=1)
     return out
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from .errors import SessionInvalid
@@ -89,7 +90,9 @@ def _local(origin: datetime, a: Fraction, b: Fraction, tz: ZoneInfo) -> datetime
     return instant(origin, probe).astimezone(tz)
 
 
-def session_breakpoints(tariff: Tariff, session: Session, curve: EnergyCurve, end: Fraction, tz: ZoneInfo) -> list[Fraction]:
+def session_breakpoints(
+    tariff: Tariff, session: Session, curve: EnergyCurve, end: Fraction, tz: ZoneInfo
+) -> list[Fraction]:
     origin = session.started_at
     points = {Fraction(0), end}
     points.update(t for t, _ in curve.knots)
@@ -109,14 +112,12 @@ def _session_segments(tariff: Tariff, session: Session, end: Fraction, tz: ZoneI
     origin = session.started_at
     curve = energy_curve(session, end)
     changes = sorted((offset(origin, c.at), c.state) for c in session.states)
-    currents = sorted(
-        (offset(origin, s.at), Fraction(s.current_a)) for s in session.samples if s.current_a is not None
-    )
+    currents = sorted((offset(origin, s.at), Fraction(s.current_a)) for s in session.samples if s.current_a is not None)
     points = session_breakpoints(tariff, session, curve, end, tz)
     if len(points) == 1:  # a session of no duration still has a start fee
         points = [points[0], points[0]]
-    out = []
-    for a, b in zip(points, points[1:], strict=False):
+    out: list[Segment] = []
+    for a, b in pairwise(points):
         if b == a and out:
             continue
         state = state_at(session, changes, a)
@@ -157,8 +158,8 @@ def _reservation_segments(tariff: Tariff, session: Session, tz: ZoneInfo) -> lis
     points = sorted({lo, hi} | calendar_breakpoints(tariff, origin, lo, hi, tz))
     if len(points) == 1:
         points = [lo, lo]
-    out = []
-    for a, b in zip(points, points[1:], strict=False):
+    out: list[Segment] = []
+    for a, b in pairwise(points):
         if b == a and out:
             continue
         moment = Moment(_local(origin, a, b, tz), a - lo, Fraction(0), Fraction(0), None)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from itertools import pairwise
 
 from .errors import SessionInvalid
 
@@ -103,7 +104,7 @@ class EnergyCurve:
         knots = self.knots
         if t <= knots[0][0]:
             return knots[0][1]
-        for (t0, e0), (t1, e1) in zip(knots, knots[1:], strict=False):
+        for (t0, e0), (t1, e1) in pairwise(knots):
             if t <= t1:
                 return e0 + (e1 - e0) * (t - t0) / (t1 - t0)
         return knots[-1][1]
@@ -113,14 +114,14 @@ class EnergyCurve:
         knots = self.knots
         if knots[0][1] >= kwh:
             return knots[0][0]
-        for (t0, e0), (t1, e1) in zip(knots, knots[1:], strict=False):
+        for (t0, e0), (t1, e1) in pairwise(knots):
             if e1 >= kwh > e0:
                 return t0 + (kwh - e0) * (t1 - t0) / (e1 - e0)
         return None
 
     def power_kw(self, t: Fraction) -> Fraction:
         """Average power of the reading interval that contains the instant just after `t`."""
-        for (t0, e0), (t1, e1) in zip(self.knots, self.knots[1:], strict=False):
+        for (t0, e0), (t1, e1) in pairwise(self.knots):
             if t0 <= t < t1:
                 return (e1 - e0) * 3600 / (t1 - t0)
         return Fraction(0)
