@@ -138,11 +138,15 @@ class TariffStore:
             return False
 
     async def version_at(self, tariff_id: str, moment: datetime) -> TariffVersion | None:
-        """The version in force at `moment` (created before it), if the tariff is not deleted."""
+        """The version in force at `moment`: the last one created before it. A session that
+        started before the tariff's first version (an offline charger's old clock, a tariff
+        assigned after the fact) gets the first version. None if the tariff is deleted."""
         row = await self.pool.fetchrow(
             "SELECT v.body, v.version, v.created_at, t.deleted_at FROM billing_tariffs t "
             "JOIN billing_tariff_versions v ON v.tariff_id = t.id "
-            "WHERE t.id = $1 AND t.deleted_at IS NULL AND v.created_at <= $2 ORDER BY v.version DESC LIMIT 1",
+            "WHERE t.id = $1 AND t.deleted_at IS NULL "
+            "ORDER BY (v.created_at <= $2) DESC, CASE WHEN v.created_at <= $2 THEN -v.version ELSE v.version END "
+            "LIMIT 1",
             tariff_id,
             moment,
         )
