@@ -33,7 +33,11 @@ def session_pb(s: Session, transaction_id: str, *, ended: bool = True, **fields:
         id_token=fields.pop("id_token", "TOKEN-1"),
         started_at=stamp(s.started_at),
         samples=[
-            pb.MeterSample(at=stamp(m.at), energy_wh=float(m.energy_wh), current_a=None if m.current_a is None else float(m.current_a))
+            pb.MeterSample(
+                at=stamp(m.at),
+                energy_wh=float(m.energy_wh),
+                current_a=None if m.current_a is None else float(m.current_a),
+            )
             for m in s.samples
         ],
         states=[pb.StateChange(at=stamp(c.at), state=_STATE[c.state]) for c in s.states],

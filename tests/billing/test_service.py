@@ -104,11 +104,14 @@ async def test_a_tariff_change_does_not_reprice_a_started_session(billing: Billi
 async def test_running_cost_so_far(billing: BillingServiceStub) -> None:
     await setup_site(billing)
     running = session(ended=False)
-    cost = await billing.RunningCost(
-        pb.RunningCostRequest(session=running, at=stamp(START + timedelta(minutes=30)))
-    )
+    cost = await billing.RunningCost(pb.RunningCostRequest(session=running, at=stamp(START + timedelta(minutes=30))))
     # 10 kWh at 0.30 and 30 min at 1.20/h.
-    assert (cost.total.excl_vat, cost.energy.excl_vat, cost.time.excl_vat, cost.currency) == ("3.60", "3.00", "0.60", "EUR")
+    assert (cost.total.excl_vat, cost.energy.excl_vat, cost.time.excl_vat, cost.currency) == (
+        "3.60",
+        "3.00",
+        "0.60",
+        "EUR",
+    )
 
 
 async def test_putting_the_same_body_makes_no_version_and_invalid_fields_are_named(
