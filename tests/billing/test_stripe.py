@@ -93,7 +93,8 @@ class FakeStripe:
         if parts == ["v1", "refunds"]:
             pi = self.intents[form["payment_intent"]]
             return JSONResponse({"id": f"re_{next(self.ids)}", "object": "refund", "amount": int(form["amount"]),
-                                 "currency": pi["currency"], "payment_intent": pi["id"], "status": "succeeded"})  # fmt: skip
+                                 "currency": pi["currency"], "payment_intent": pi["id"],
+                                 "status": "succeeded"})  # fmt: skip
         return self.error(404, "invalid_request_error", f"Unrecognized request URL (POST: {path})")
 
 
@@ -127,7 +128,7 @@ async def authorize(billing: BillingServiceStub, tx: str, method: str = "pm_card
             amount_minor=5000,
             customer="cus_1",
             payment_method=method,
-        )  # fmt: skip
+        )
     )
     return out.payment
 

@@ -212,7 +212,8 @@ UPGRADE = [
         PRIMARY KEY (webhook_id, outbox_id)
     )
     """,
-    "CREATE INDEX billing_deliveries_pending_idx ON billing_webhook_deliveries (webhook_id, outbox_id) WHERE status = 'pending'",
+    "CREATE INDEX billing_deliveries_pending_idx ON billing_webhook_deliveries (webhook_id, outbox_id) "
+    "WHERE status = 'pending'",
 ]
 
 DOWNGRADE = [
