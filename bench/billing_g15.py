@@ -81,7 +81,7 @@ async def _service(n: int) -> dict[str, Any]:
                         build(start, *[Charge(5, 1) for _ in range(14)], Park(20)),
                         f"g15-{i}",
                         charge_point_id=f"CP-{i}",
-                    )  # fmt: skip
+                    )
                     for i in range(n)
                 ]
                 t0 = time.perf_counter()
