@@ -23,15 +23,17 @@ a component have no incl. VAT figure.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .ocpi_types import Price
 from .segments import Applied, Segment, SegmentKind
+from .session import US_PER_S, UWH_PER_KWH, UWH_PER_WH, ChargingState, Exact
 from .tariff import Tariff
 
 HOUR = Fraction(3600)
+_US_PER_H = 3600 * US_PER_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,32 +77,16 @@ class Pricing:
     billed_time_s: Fraction = Fraction(0)
     billed_parking_s: Fraction = Fraction(0)
     billed_reservation_s: Fraction = Fraction(0)
-
-    @property
-    def energy_kwh(self) -> Fraction:
-        return sum((s.energy_kwh for s in self.segments), Fraction(0))
-
-    @property
-    def charging_s(self) -> Fraction:
-        return sum((s.seconds for s in self.segments if _charging(s)), Fraction(0))
-
-    @property
-    def parking_s(self) -> Fraction:
-        return sum(
-            (s.seconds for s in self.segments if s.kind == SegmentKind.SESSION and not _charging(s)), Fraction(0)
-        )
-
-    @property
-    def session_s(self) -> Fraction:
-        return sum((s.seconds for s in self.segments if s.kind == SegmentKind.SESSION), Fraction(0))
-
-    @property
-    def reservation_s(self) -> Fraction:
-        return sum((s.seconds for s in self.segments if s.kind == SegmentKind.RESERVATION), Fraction(0))
+    # Volumes of the segments (before step_size).
+    energy_kwh: Fraction = Fraction(0)
+    charging_s: Fraction = Fraction(0)
+    parking_s: Fraction = Fraction(0)  # session time not charging
+    session_s: Fraction = Fraction(0)
+    reservation_s: Fraction = Fraction(0)
 
 
 def _charging(s: Segment) -> bool:
-    return s.kind == SegmentKind.SESSION and s.state is not None and s.state.value == "CHARGING"
+    return s.state is ChargingState.CHARGING and s.kind is SegmentKind.SESSION
 
 
 class _Ledger:
@@ -118,20 +104,52 @@ class _Ledger:
         return self.by_category.get(category, Cost())
 
 
+class _Usage:
+    """Volumes per category and component, summed in the engine's exact units before they
+    are priced: volume x price is linear, so pricing the sum of a component's volumes is
+    pricing each segment and adding up, with one multiplication instead of one per segment."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[tuple[Applied, Exact]]] = {}
+
+    def add(self, category: str, applied: Applied, volume: Exact) -> None:
+        self.parts.setdefault(category, []).append((applied, volume))
+
+    def used(self, category: str) -> bool:
+        return category in self.parts
+
+    def last(self, category: str) -> Applied:
+        """The component used last in time."""
+        return self.parts[category][-1][0]
+
+    def total(self, category: str) -> Exact:
+        return sum((v for _, v in self.parts.get(category, ())), 0)
+
+    def by_component(self) -> Iterator[tuple[str, Applied, Exact]]:
+        for category, parts in self.parts.items():
+            sums: dict[int, tuple[Applied, Exact]] = {}
+            for applied, volume in parts:
+                found = sums.get(id(applied.component))
+                sums[id(applied.component)] = (applied, volume if found is None else found[1] + volume)
+            for applied, volume in sums.values():
+                yield category, applied, volume
+
+
 def _round_up(volume: Fraction, step: int) -> Fraction:
     if step <= 0 or volume <= 0:
         return volume
     return Fraction(math.ceil(volume / step) * step)
 
 
-def _family(ledger: _Ledger, category: str, used: Sequence[tuple[Applied, Fraction]], unit: Fraction) -> Fraction:
-    """Step rounding of one family: `used` is (component, volume in base units) in time
-    order; `unit` converts base units (Wh, s) to the price unit (kWh, h). Returns the
-    billed volume in base units."""
-    total = sum((v for _, v in used), Fraction(0))
-    if not used:
-        return total
-    last = used[-1][0]
+def _family(ledger: _Ledger, usage: _Usage, category: str, base: int, unit: int) -> Fraction:
+    """Step rounding of one family: its total volume (engine units, `base` of them per step
+    unit: µWh per Wh, µs per s) rounded up with the step of the last component used; the
+    rounded-up remainder is priced per price unit (`unit` step units: Wh per kWh, s per h).
+    Returns the billed volume in step units."""
+    if not usage.used(category):
+        return Fraction(0)
+    total = Fraction(usage.total(category)) / base
+    last = usage.last(category)
     billed = _round_up(total, last.component.step_size)
     if billed > total:
         ledger.add(category, last, (billed - total) / unit)
@@ -166,43 +184,55 @@ def _clamp(raw: Cost, tariff: Tariff) -> tuple[Cost, str | None]:
 
 def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
     """Apply the session-level rules to `segments` (in any order; they are sorted)."""
-    ordered = sorted(segments, key=lambda s: (s.start, s.end))
-    ledger = _Ledger()
-    energy_used: list[tuple[Applied, Fraction]] = []
-    time_used: list[tuple[Applied, Fraction]] = []
-    parking_used: list[tuple[Applied, Fraction]] = []
-    reservation_used: list[tuple[Applied, Fraction]] = []
+    ordered = sorted(segments, key=lambda s: (s.start_us, s.end_us))
+    usage = _Usage()
     flat: dict[SegmentKind, Applied] = {}
+    energy: Exact = 0
+    charging: Exact = 0
+    parking: Exact = 0
+    reservation: Exact = 0
     for s in ordered:
         if s.flat is not None and s.kind not in flat:
             flat[s.kind] = s.flat
-        if s.energy is not None and s.energy_kwh > 0:
-            ledger.add("energy", s.energy, s.energy_kwh)
-            energy_used.append((s.energy, s.energy_kwh * 1000))
-        if s.seconds <= 0:
+        energy += s.energy_uwh
+        if s.energy is not None and s.energy_uwh > 0:
+            usage.add("energy", s.energy, s.energy_uwh)
+        micros = s.end_us - s.start_us
+        if s.kind == SegmentKind.RESERVATION:
+            reservation += micros
+        elif _charging(s):
+            charging += micros
+        else:
+            parking += micros
+        if micros <= 0:
             continue
         if s.kind == SegmentKind.RESERVATION and s.time is not None:
-            ledger.add("reservation", s.time, s.seconds / HOUR)
-            reservation_used.append((s.time, s.seconds))
+            usage.add("reservation", s.time, micros)
         elif s.time is not None:
-            ledger.add("time", s.time, s.seconds / HOUR)
-            time_used.append((s.time, s.seconds))
+            usage.add("time", s.time, micros)
         elif s.parking is not None:
-            ledger.add("parking", s.parking, s.seconds / HOUR)
-            parking_used.append((s.parking, s.seconds))
+            usage.add("parking", s.parking, micros)
+    ledger = _Ledger()
+    for category, applied, volume in usage.by_component():
+        per_unit = UWH_PER_KWH if category == "energy" else _US_PER_H
+        ledger.add(category, applied, Fraction(volume) / per_unit)
     result = Pricing(currency=tariff.currency, segments=ordered)
+    result.energy_kwh = Fraction(energy) / UWH_PER_KWH
+    result.charging_s, result.parking_s = Fraction(charging) / US_PER_S, Fraction(parking) / US_PER_S
+    result.session_s = result.charging_s + result.parking_s
+    result.reservation_s = Fraction(reservation) / US_PER_S
     if SegmentKind.SESSION in flat:
         ledger.add("fixed", flat[SegmentKind.SESSION], Fraction(1))
     if SegmentKind.RESERVATION in flat:
         ledger.add("reservation", flat[SegmentKind.RESERVATION], Fraction(1))
     result.unrounded = sum(ledger.by_category.values(), Cost())
-    result.billed_energy_kwh = _family(ledger, "energy", energy_used, Fraction(1000)) / 1000
-    if parking_used:  # TIME and PARKING_TIME both used: only the parking total is rounded
-        result.billed_parking_s = _family(ledger, "parking", parking_used, HOUR)
-        result.billed_time_s = sum((v for _, v in time_used), Fraction(0))
+    result.billed_energy_kwh = _family(ledger, usage, "energy", UWH_PER_WH, 1000) / 1000
+    if usage.used("parking"):  # TIME and PARKING_TIME both used: only the parking total is rounded
+        result.billed_parking_s = _family(ledger, usage, "parking", US_PER_S, 3600)
+        result.billed_time_s = Fraction(usage.total("time")) / US_PER_S
     else:
-        result.billed_time_s = _family(ledger, "time", time_used, HOUR)
-    result.billed_reservation_s = _family(ledger, "reservation", reservation_used, HOUR)
+        result.billed_time_s = _family(ledger, usage, "time", US_PER_S, 3600)
+    result.billed_reservation_s = _family(ledger, usage, "reservation", US_PER_S, 3600)
     result.energy, result.time, result.parking = ledger.get("energy"), ledger.get("time"), ledger.get("parking")
     result.reservation, result.fixed = ledger.get("reservation"), ledger.get("fixed")
     raw = sum((result.energy, result.time, result.parking, result.reservation, result.fixed), Cost())

@@ -15,10 +15,10 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from .cdr import CdrDimension, CdrDimensionType, ChargingPeriod
-from .costing import HOUR, Pricing, finalize
+from .costing import Pricing, finalize
 from .money import volume
-from .segments import Segment, SegmentKind, segments
-from .session import ChargingState, Session, instant
+from .segments import Segment, SegmentKind, power_kw, segments
+from .session import US_PER_S, UWH_PER_KWH, ChargingState, Exact, Session, instant
 from .tariff import Tariff
 
 __all__ = ["charging_periods", "price"]
@@ -41,38 +41,64 @@ def _key(s: Segment) -> tuple[object, ...]:
     )
 
 
+def _extremes(group: list[Segment]) -> tuple[Fraction, Fraction] | None:
+    """(max, min) power over the group's segments of some duration, comparing energy/time
+    ratios by cross-multiplication (exact, no Fraction per segment)."""
+    hi: tuple[Exact, Exact] | None = None
+    lo: tuple[Exact, Exact] | None = None
+    for s in group:
+        micros = s.end_us - s.start_us
+        if not micros:
+            continue
+        e = s.energy_uwh
+        if hi is None or lo is None:
+            hi = lo = (e, micros)
+            continue
+        if e * hi[1] > hi[0] * micros:
+            hi = (e, micros)
+        if e * lo[1] < lo[0] * micros:
+            lo = (e, micros)
+    if hi is None or lo is None:
+        return None
+    return Fraction(power_kw(*hi)), Fraction(power_kw(*lo))
+
+
 def _dimensions(group: list[Segment]) -> list[CdrDimension]:
     first = group[0]
-    seconds = sum((s.seconds for s in group), Fraction(0))
-    energy = sum((s.energy_kwh for s in group), Fraction(0))
+    micros = sum((s.end_us - s.start_us for s in group), 0)
+    energy = Fraction(sum((s.energy_uwh for s in group), 0)) / UWH_PER_KWH
+    hours = Fraction(micros) / (3600 * US_PER_S)
     dims: list[CdrDimension] = []
     if first.kind == SegmentKind.RESERVATION:
-        return [CdrDimension(type=CdrDimensionType.RESERVATION_TIME, volume=volume(seconds / HOUR))]
+        return [CdrDimension(type=CdrDimensionType.RESERVATION_TIME, volume=volume(hours))]
     charging = first.state == ChargingState.CHARGING
     if charging or energy:
         dims.append(CdrDimension(type=CdrDimensionType.ENERGY, volume=volume(energy)))
     time_type = CdrDimensionType.TIME if charging else CdrDimensionType.PARKING_TIME
-    dims.append(CdrDimension(type=time_type, volume=volume(seconds / HOUR)))
+    dims.append(CdrDimension(type=time_type, volume=volume(hours)))
     if charging:
-        powers = [s.power_kw for s in group if s.seconds]
-        if powers:
-            dims.append(CdrDimension(type=CdrDimensionType.MAX_POWER, volume=volume(max(powers))))
-            dims.append(CdrDimension(type=CdrDimensionType.MIN_POWER, volume=volume(min(powers))))
-        currents = [s.current_a for s in group if s.current_a is not None and s.seconds]
+        powers = _extremes(group)
+        if powers is not None:
+            dims.append(CdrDimension(type=CdrDimensionType.MAX_POWER, volume=volume(powers[0])))
+            dims.append(CdrDimension(type=CdrDimensionType.MIN_POWER, volume=volume(powers[1])))
+        currents = [s.current_a for s in group if s.current_a is not None and s.end_us != s.start_us]
         if currents:
-            dims.append(CdrDimension(type=CdrDimensionType.MAX_CURRENT, volume=volume(max(currents))))
-            dims.append(CdrDimension(type=CdrDimensionType.MIN_CURRENT, volume=volume(min(currents))))
+            dims.append(CdrDimension(type=CdrDimensionType.MAX_CURRENT, volume=volume(Fraction(max(currents)))))
+            dims.append(CdrDimension(type=CdrDimensionType.MIN_CURRENT, volume=volume(Fraction(min(currents)))))
     return dims
 
 
 def charging_periods(pricing: Pricing, origin: datetime, tariff_id: str | None) -> list[ChargingPeriod]:
     """OCPI ChargingPeriods of a priced session (`origin`: the session start)."""
     groups: list[list[Segment]] = []
+    previous: tuple[object, ...] | None = None
     for s in pricing.segments:
-        if groups and _key(groups[-1][-1]) == _key(s) and groups[-1][-1].end == s.start:
+        key = _key(s)
+        if groups and key == previous and groups[-1][-1].end_us == s.start_us:
             groups[-1].append(s)
         else:
             groups.append([s])
+        previous = key
     return [
         ChargingPeriod(
             start_date_time=instant(origin, group[0].start),

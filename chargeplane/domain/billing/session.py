@@ -16,13 +16,14 @@ turns them into exact functions of time:
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from itertools import pairwise
 
 from .errors import SessionInvalid
 
@@ -80,11 +81,27 @@ class Session:
             raise SessionInvalid("meter samples and state changes must carry a time zone")
 
 
+# Exact internal units: times in microseconds since the session start, energy in µWh. They
+# are ints for everything the charger reports (timestamps are whole microseconds, meter
+# registers have at most 6 decimals of a Wh) and a Fraction only for an instant or an energy
+# interpolated between two readings, so the engine's hot loop is integer arithmetic.
+Exact = int | Fraction
+US_PER_S = _US
+UWH_PER_WH = 1_000_000
+UWH_PER_KWH = 1000 * UWH_PER_WH
+_ONE_US = timedelta(microseconds=1)
+
+
 def offset(origin: datetime, moment: datetime) -> Fraction:
     """Seconds from `origin` to `moment`, exact to the microsecond. Both are taken in UTC:
     subtracting two datetimes of the same zone would compare wall clocks across DST."""
-    delta = moment.astimezone(UTC) - origin.astimezone(UTC)
-    return Fraction((delta.days * 86_400 + delta.seconds) * _US + delta.microseconds, _US)
+    return Fraction(offset_us(origin.astimezone(UTC), moment), _US)
+
+
+def offset_us(origin_utc: datetime, moment: datetime) -> int:
+    """Microseconds from `origin_utc` (a datetime in UTC) to `moment` (any zone). Exact: two
+    datetimes of different zones subtract as instants, and UTC has no DST to confuse."""
+    return (moment - origin_utc) // _ONE_US
 
 
 def instant(origin: datetime, seconds: Fraction) -> datetime:
@@ -93,59 +110,79 @@ def instant(origin: datetime, seconds: Fraction) -> datetime:
     return origin.astimezone(UTC) + timedelta(microseconds=micros)
 
 
+def instant_us(origin_utc: datetime, micros: Exact) -> datetime:
+    """The moment `micros` after `origin_utc`, rounded down to the microsecond."""
+    return origin_utc + timedelta(microseconds=micros if isinstance(micros, int) else math.floor(micros))
+
+
+def ratio(numerator: Exact, denominator: Exact) -> Exact:
+    """numerator / denominator, exact: an int when it divides."""
+    if isinstance(numerator, int) and isinstance(denominator, int):
+        q, r = divmod(numerator, denominator)
+        return q if r == 0 else Fraction(numerator, denominator)
+    return Fraction(numerator) / denominator
+
+
+def scaled(value: Decimal, scale: int) -> Exact:
+    """`value` x `scale`, exact: an int when it is one (the usual case for readings)."""
+    n, d = value.as_integer_ratio()
+    return n * scale if d == 1 else ratio(n * scale, d)
+
+
 @dataclass(slots=True)
 class EnergyCurve:
-    """Energy delivered since the session start (kWh) as a piecewise-linear function of the
-    seconds since the start: (t, kWh) knots, increasing in t, starting at (0, 0)."""
+    """Energy delivered since the session start (µWh) as a piecewise-linear function of the
+    microseconds since the start: knots at `times` (increasing, from 0) with `energy`."""
 
-    knots: list[tuple[Fraction, Fraction]] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    energy: list[Exact] = field(default_factory=list)
 
-    def at(self, t: Fraction) -> Fraction:
-        knots = self.knots
-        if t <= knots[0][0]:
-            return knots[0][1]
-        for (t0, e0), (t1, e1) in pairwise(knots):
-            if t <= t1:
-                return e0 + (e1 - e0) * (t - t0) / (t1 - t0)
-        return knots[-1][1]
+    def at(self, t: Exact) -> Exact:
+        times, energy = self.times, self.energy
+        i = bisect_left(times, t)
+        if i == len(times):
+            return energy[-1]
+        if times[i] == t or i == 0:
+            return energy[i]
+        t0, t1, e0 = times[i - 1], times[i], energy[i - 1]
+        return e0 + ratio((energy[i] - e0) * (t - t0), t1 - t0)
 
-    def crossing(self, kwh: Fraction) -> Fraction | None:
-        """The first moment the delivered energy reaches `kwh`, if it does."""
-        knots = self.knots
-        if knots[0][1] >= kwh:
-            return knots[0][0]
-        for (t0, e0), (t1, e1) in pairwise(knots):
-            if e1 >= kwh > e0:
-                return t0 + (kwh - e0) * (t1 - t0) / (e1 - e0)
+    def crossing(self, uwh: Exact) -> Exact | None:
+        """The first moment the delivered energy reaches `uwh`, if it does."""
+        times, energy = self.times, self.energy
+        if energy[0] >= uwh:
+            return times[0]
+        for i in range(1, len(times)):
+            e0, e1 = energy[i - 1], energy[i]
+            if e1 >= uwh > e0:
+                return times[i - 1] + ratio((uwh - e0) * (times[i] - times[i - 1]), e1 - e0)
         return None
 
-    def power_kw(self, t: Fraction) -> Fraction:
-        """Average power of the reading interval that contains the instant just after `t`."""
-        for (t0, e0), (t1, e1) in pairwise(self.knots):
-            if t0 <= t < t1:
-                return (e1 - e0) * 3600 / (t1 - t0)
-        return Fraction(0)
 
-
-def energy_curve(session: Session, end: Fraction) -> EnergyCurve:
-    """Normalise the register readings into delivered energy since the start, on [0, end].
+def energy_curve(session: Session, end: int, sample_us: Sequence[int] | None = None) -> EnergyCurve:
+    """Normalise the register readings into delivered energy since the start, on [0, end] (µs).
 
     The baseline is meterStart when given, else the last reading at or before the start,
     else the first reading (energy before it is unknown and counted as none). Readings at
     the same instant keep the last one; readings after `end` are cut off (interpolated).
+    `sample_us`: the samples' offsets from the start, when the caller has them already.
     """
-    origin = session.started_at
-    by_time: dict[Fraction, Fraction] = {}
-    for s in sorted(session.samples, key=lambda s: s.at):
-        by_time[offset(origin, s.at)] = Fraction(s.energy_wh) / 1000
+    if sample_us is None:
+        origin = session.started_at.astimezone(UTC)
+        sample_us = [offset_us(origin, s.at) for s in session.samples]
+    by_time: dict[int, Exact] = {}
+    for t, i in sorted(zip(sample_us, range(len(sample_us)), strict=True)):  # by time, stable
+        by_time[t] = scaled(session.samples[i].energy_wh, UWH_PER_WH)
     readings = sorted(by_time.items())
+    previous: Exact | None
     if session.meter_start_wh is not None:
-        previous: Fraction | None = Fraction(session.meter_start_wh) / 1000
+        previous = scaled(session.meter_start_wh, UWH_PER_WH)
     else:
         before = [register for t, register in readings if t <= 0]
         previous = before[-1] if before else None
-    knots = [(Fraction(0), Fraction(0))]
-    total = Fraction(0)
+    times: list[int] = [0]
+    energy: list[Exact] = [0]
+    total: Exact = 0
     for t, register in readings:
         if t <= 0:
             continue
@@ -154,31 +191,14 @@ def energy_curve(session: Session, end: Fraction) -> EnergyCurve:
         # A rise is energy; a fall is a register reset and the new reading counts from 0.
         total += register - previous if register >= previous else register
         previous = register
-        knots.append((t, total))
-    curve = EnergyCurve(knots)
-    if end >= knots[-1][0]:
-        if end > knots[-1][0]:
-            curve.knots.append((end, knots[-1][1]))
+        times.append(t)
+        energy.append(total)
+    curve = EnergyCurve(times, energy)
+    if end >= times[-1]:
+        if end > times[-1]:
+            times.append(end)
+            energy.append(total)
         return curve
     cut = curve.at(end)
-    return EnergyCurve([k for k in knots if k[0] < end] + [(end, cut)])
-
-
-def state_at(session: Session, changes: list[tuple[Fraction, ChargingState]], t: Fraction) -> ChargingState:
-    state = ChargingState.CHARGING
-    for at, s in changes:
-        if at <= t:
-            state = s
-        else:
-            break
-    return state
-
-
-def current_at(currents: list[tuple[Fraction, Fraction]], t: Fraction) -> Fraction | None:
-    value = None
-    for at, amps in currents:
-        if at <= t:
-            value = amps
-        else:
-            break
-    return value
+    keep = bisect_left(times, end)
+    return EnergyCurve([*times[:keep], end], [*energy[:keep], cut])
