@@ -7,7 +7,9 @@ Every restriction is a half-open interval, so a boundary belongs to exactly one 
 - min_kwh <= energy delivered so far < max_kwh;
 - min_duration <= seconds since the session start < max_duration;
 - min_power <= power < max_power (kW), min_current <= current < max_current (A);
-  an unknown current (the charger sends none) matches no current restriction;
+  an unknown current (the charger sends none) matches no current restriction, and an
+  unknown power (a session priced at its very first instant, before any reading interval)
+  matches no power restriction: what the session turns out to be cannot be cheaper then;
 - day_of_week holds the local weekday.
 Local means the wall clock of the site's time zone (zoneinfo): it jumps at DST changes
 and repeats an hour in autumn; a restriction is evaluated on the wall clock of each
@@ -70,13 +72,15 @@ class Rule:
                     return False
         return True
 
-    def on_quantities(self, duration_us: Exact, energy_uwh: Exact, power_kw: Exact, current: Decimal | None) -> bool:
+    def on_quantities(
+        self, duration_us: Exact, energy_uwh: Exact, power_kw: Exact | None, current: Decimal | None
+    ) -> bool:
         """`power_kw` is only looked at when the rule restricts power (`self.power`)."""
         if not self.quantities:
             return True
         if not _within(duration_us, self.duration_us) or not _within(energy_uwh, self.energy_uwh):
             return False
-        if self.power and not _within(power_kw, self.power_kw):
+        if self.power and (power_kw is None or not _within(power_kw, self.power_kw)):
             return False
         if self.current:
             if current is None:

@@ -253,7 +253,9 @@ def _session_segments(tariff: Tariff, rules: list[Rule], session: Session, end: 
                 delivered = e_b - e_a
         active = calendar.at(a)
         if quantity_rules:
-            power = power_kw(energy[k + 1] - energy[k], times[k + 1] - times[k]) if needs_power and last_knot else 0
+            power: Exact | None = None  # unknown before the first reading interval
+            if needs_power and last_knot:
+                power = power_kw(energy[k + 1] - energy[k], times[k + 1] - times[k])
             inputs = (
                 active,
                 bisect_right(duration_marks, a),

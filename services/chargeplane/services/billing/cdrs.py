@@ -1,14 +1,14 @@
 """CDRs: issued once per transaction, numbered gap-free per CPO, never changed.
 
 Exactly one CDR per ended transaction: a partial unique index allows one `original` CDR
-per transaction id, and the issuing transaction holds the CPO's counter row, so
-concurrent issuers of the same transaction are serialised: the second finds the first's
-CDR and returns it, and its rollback returns the number it took (no gap).
+per transaction id, and every transaction that numbers CDRs (the batch issuer, issuer.py,
+and a repricing here) holds the CPO's counter row until it commits, so issuers are
+serialised: a later one finds the earlier one's CDR, and a rollback returns the numbers it
+took (no gap).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,15 +22,11 @@ from chargeplane.pb.billing.v1 import billing_pb2 as pb
 from chargeplane.rpc_errors import InvalidArgument, NotFound
 
 from .convert import info_of, location_of, session_from_json, session_json, session_of, ts
+from .issuer import COLUMNS, CdrIssuer, Issued
 from .metrics import CDRS_ISSUED
 from .outbox import emit
-from .pricing import Priced, priced, run
+from .pricing import Priced, run
 from .tariffs import TariffStore, zone
-
-COLUMNS = (
-    "id, number, kind, transaction_id, charge_point_id, credit_reference_id, tariff_id, tariff_version, currency, "
-    "total_excl_vat, total_incl_vat, body, created_at"
-)
 
 
 def cdr_pb(r: Any) -> pb.Cdr:
@@ -53,23 +49,17 @@ def cdr_pb(r: Any) -> pb.Cdr:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Issued:
-    row: Any
-    created: bool
-
-
 class CdrStore:
     def __init__(self, pool: asyncpg.Pool, tariffs: TariffStore, settings: Settings) -> None:
         self.pool = pool
         self.tariffs = tariffs
         self.settings = settings
         self.series = f"cdr:{settings.billing_country_code}:{settings.billing_party_id}"
+        self.issuer = CdrIssuer(pool, settings)
 
-    async def _existing(self, db: Any, transaction_id: str) -> Any:
-        return await db.fetchrow(
-            f"SELECT {COLUMNS} FROM billing_cdrs WHERE transaction_id = $1 AND kind = 'original'", transaction_id
-        )
+    async def issue(self, s: pb.Session) -> Issued:
+        """The CDR of an ended transaction: the existing one, or a new one (issuer.py)."""
+        return await self.issuer.issue(s)
 
     async def _next_number(self, conn: Any) -> int:
         """Take the next CDR number; the row lock is held until this transaction ends."""
@@ -78,17 +68,6 @@ class CdrStore:
             "UPDATE billing_counters SET next_no = next_no + 1 WHERE series = $1 RETURNING next_no - 1", self.series
         )
         return number
-
-    async def _contract(self, s: pb.Session) -> str:
-        if s.contract_id:
-            return s.contract_id
-        if not s.id_token:
-            return ""
-        found = await self.pool.fetchval(
-            "SELECT contract_id FROM billing_contracts WHERE $1 = ANY (id_tokens) ORDER BY contract_id LIMIT 1",
-            s.id_token,
-        )
-        return str(found or "")
 
     def _build(self, cdr_id: str, s: pb.Session, p: Priced, site: dict[str, Any], contract: str, now: datetime) -> Cdr:
         info = info_of(s, location_of(s, site, self.settings), contract)
@@ -134,40 +113,6 @@ class CdrStore:
             orjson.dumps({**session_json(s), "time_zone": p.time_zone}).decode(),
             orjson.dumps(vat_lines(p.pricing) if not cdr.credit else []).decode(),
             cdr.last_updated,
-        )
-
-    async def issue(self, s: pb.Session) -> Issued:
-        """The CDR of an ended transaction: the existing one, or a new one."""
-        existing = await self._existing(self.pool, s.transaction_id)
-        if existing is not None:
-            return Issued(existing, False)
-        p = await priced(self.tariffs, s, require_end=True)
-        _, site = await self.tariffs.site(s.site_id) if s.site_id else ("", {})
-        contract = await self._contract(s)
-        now = datetime.now(UTC)
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                number = await self._next_number(conn)
-                existing = await self._existing(conn, s.transaction_id)
-                if existing is not None:
-                    raise _AlreadyIssued(existing)  # roll back: the number goes back
-                cdr = self._build(f"CDR{number:010d}", s, p, site, contract, now)
-                row = await self._insert(conn, cdr, number, "original", s, p, contract)
-                await self._after_issue(conn, cdr, s.transaction_id)
-        except _AlreadyIssued as found:
-            return Issued(found.row, False)
-        CDRS_ISSUED.labels(kind="original").inc()
-        return Issued(row, True)
-
-    async def _after_issue(self, conn: Any, cdr: Cdr, transaction_id: str) -> None:
-        await emit(conn, "cdr.issued", {"cdr": cdr.ocpi(), "transaction_id": transaction_id})
-        # An authorised payment of this transaction is captured by the payment worker.
-        total = cdr.total_cost.incl_vat if cdr.total_cost.incl_vat is not None else cdr.total_cost.excl_vat
-        await conn.execute(
-            "UPDATE billing_payments SET pending = $2, status = 'capture_pending', next_attempt_at = now(), "
-            "updated_at = now() WHERE transaction_id = $1 AND status = 'authorized'",
-            transaction_id,
-            orjson.dumps({"op": "capture", "amount": str(total), "cdr_id": cdr.id}).decode(),
         )
 
     async def get(self, cdr_id: str) -> Any:
@@ -249,8 +194,3 @@ class CdrStore:
         CDRS_ISSUED.labels(kind="credit").inc()
         CDRS_ISSUED.labels(kind="replacement").inc()
         return credit_row, new_row
-
-
-class _AlreadyIssued(Exception):
-    def __init__(self, row: Any) -> None:
-        self.row = row

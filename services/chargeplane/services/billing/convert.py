@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -151,8 +152,46 @@ def info_of(s: pb.Session, location: CdrLocation, contract_id: str) -> SessionIn
     )
 
 
+def _double(value: float) -> float | str:
+    # proto3 JSON: non-finite doubles are the strings "NaN", "Infinity", "-Infinity".
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _sample_json(m: pb.MeterSample) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if m.HasField("at"):
+        out["at"] = m.at.ToJsonString()
+    if m.energy_wh:
+        out["energy_wh"] = _double(m.energy_wh)
+    if m.HasField("current_a"):
+        out["current_a"] = _double(m.current_a)
+    return out
+
+
+def _state_json(c: pb.StateChange) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.HasField("at"):
+        out["at"] = c.at.ToJsonString()
+    if c.state:
+        out["state"] = pb.ChargingState.Name(c.state)
+    return out
+
+
 def session_json(s: pb.Session) -> dict[str, Any]:
-    return MessageToDict(s, preserving_proto_field_name=True)
+    """MessageToDict(s, preserving_proto_field_name=True), with the repeated readings and
+    state changes (most of a session, and most of MessageToDict's time) written directly."""
+    head = pb.Session()
+    head.CopyFrom(s)
+    del head.samples[:]
+    del head.states[:]
+    out: dict[str, Any] = MessageToDict(head, preserving_proto_field_name=True)
+    if s.samples:
+        out["samples"] = [_sample_json(m) for m in s.samples]
+    if s.states:
+        out["states"] = [_state_json(c) for c in s.states]
+    return out
 
 
 def session_from_json(raw: dict[str, Any]) -> pb.Session:

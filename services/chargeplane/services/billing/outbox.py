@@ -38,3 +38,27 @@ async def emit(conn: Any, event_type: str, data: dict[str, Any]) -> str:
     )
     asyncio.get_running_loop().call_soon(wakeup.set)
     return event_id
+
+
+async def emit_many(conn: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """`emit` for several events in one statement, in the order given (outbox ids, and so
+    delivery order per subscription, follow it)."""
+    if not events:
+        return
+    await conn.execute(
+        """
+        WITH event AS (
+            INSERT INTO billing_outbox (event_id, type, payload)
+            SELECT e, t, p::jsonb FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS x(e, t, p, n)
+            ORDER BY n
+            RETURNING id, type
+        )
+        INSERT INTO billing_webhook_deliveries (webhook_id, outbox_id)
+        SELECT w.id, event.id FROM billing_webhooks w, event
+        WHERE w.active AND (cardinality(w.event_types) = 0 OR event.type = ANY (w.event_types))
+        """,
+        [uuid.uuid4() for _ in events],
+        [t for t, _ in events],
+        [orjson.dumps(data).decode() for _, data in events],
+    )
+    asyncio.get_running_loop().call_soon(wakeup.set)
