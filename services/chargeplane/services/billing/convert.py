@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,15 @@ def time_of(message: Any, field: str, *, required: bool = True) -> datetime | No
     return value.ToDatetime(tzinfo=UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _instant(t: Timestamp) -> datetime:
+    # Timestamp.ToDatetime(tzinfo=UTC), truncated to the microsecond the same way, without
+    # its pure-Python overhead (a session has a timestamp per reading).
+    return _EPOCH + timedelta(seconds=t.seconds, microseconds=t.nanos // 1000)
+
+
 def session_of(s: pb.Session, *, require_end: bool) -> Session:
     """The pricing input of a session message (validated: ids, times, states)."""
     if not s.transaction_id or len(s.transaction_id) > MAX_ID:
@@ -61,10 +70,10 @@ def session_of(s: pb.Session, *, require_end: bool) -> Session:
     for change in s.states:
         if change.state not in _STATES:
             raise InvalidArgument("session.states: state must be CHARGING, IDLE or PARKED")
-        states.append(StateChange(change.at.ToDatetime(tzinfo=UTC), _STATES[change.state]))
+        states.append(StateChange(_instant(change.at), _STATES[change.state]))
     samples = [
         MeterSample(
-            m.at.ToDatetime(tzinfo=UTC),
+            _instant(m.at),
             Decimal(repr(m.energy_wh)),
             Decimal(repr(m.current_a)) if m.HasField("current_a") else None,
         )
