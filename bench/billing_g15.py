@@ -275,6 +275,12 @@ def main() -> None:
     burst, delivery = asyncio.run(service(args.sessions, args.repeat, args.readings))
     doc = {
         "benchmark": "G15 billing",
+        "measured": {
+            "cdr_ms_worst_median": cdr["worst_median_ms"],
+            "burst_median_s": burst["median_s"],
+            "sessions": burst["sessions"],
+            "deliveries_per_s": delivery["deliveries_per_s_median"],
+        },
         "cdr_per_session": cdr,
         "sessions_ending_at_once": burst,
         "outbox_delivery": delivery,
