@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -11,7 +12,7 @@ from aiohttp import web
 
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
 from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceStub
-from chargeplane.services.billing.webhooks import verify
+from chargeplane.services.billing.webhooks import PAGE, verify
 from tests.eventually import eventually
 
 from .test_service import session, setup_site
@@ -84,6 +85,27 @@ async def test_events_are_signed_retried_ordered_and_a_dead_subscriber_blocks_no
         "WHERE w.url LIKE '%/down' AND d.status = 'pending' AND d.attempts > 0"
     )
     assert down >= 1
+
+
+async def test_more_events_than_a_page_arrive_once_each_in_order(
+    billing: BillingServiceStub, db: asyncpg.Pool, receivers: tuple[str, Receiver, str, Receiver]
+) -> None:
+    # The worker reads due events a page at a time and records successes in groups: a burst
+    # larger than a page still reaches the subscriber once per event, in outbox order.
+    _, _, steady_url, steady = receivers
+    made = await billing.CreateWebhook(pb.CreateWebhookRequest(url=steady_url, event_types=["cdr.issued"]))
+    steady.secret = made.secret
+    await setup_site(billing)
+    count = PAGE + 60
+    await asyncio.gather(*(billing.IssueCdr(pb.IssueCdrRequest(session=session(f"tx-{i}"))) for i in range(count)))
+    await eventually(lambda: len(steady.events) >= count, timeout=60)
+    by_number = await db.fetch("SELECT transaction_id FROM billing_cdrs ORDER BY number")
+    assert [e["data"]["transaction_id"] for e in steady.events] == [r["transaction_id"] for r in by_number]  # type: ignore[index]
+    assert len({e["id"] for e in steady.events}) == count
+    await eventually(
+        lambda: db.fetchval("SELECT count(*) = $1 FROM billing_webhook_deliveries WHERE status = 'delivered'", count),
+        timeout=10,
+    )
 
 
 async def test_monthly_invoice_with_vat_lines_html_pdf_json(billing: BillingServiceStub) -> None:

@@ -26,6 +26,8 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import itemgetter
+from typing import Any
 
 from .ocpi_types import Price
 from .segments import Applied, Segment, SegmentKind
@@ -33,6 +35,7 @@ from .session import US_PER_S, UWH_PER_KWH, UWH_PER_WH, ChargingState, Exact
 from .tariff import Tariff
 
 HOUR = Fraction(3600)
+_TIME_ORDER = itemgetter(0, 1)  # Segment (start_us, end_us)
 _US_PER_H = 3600 * US_PER_S
 
 
@@ -85,10 +88,6 @@ class Pricing:
     reservation_s: Fraction = Fraction(0)
 
 
-def _charging(s: Segment) -> bool:
-    return s.state is ChargingState.CHARGING and s.kind is SegmentKind.SESSION
-
-
 class _Ledger:
     def __init__(self) -> None:
         self.by_category: dict[str, Cost] = {}
@@ -107,30 +106,42 @@ class _Ledger:
 class _Usage:
     """Volumes per category and component, summed in the engine's exact units before they
     are priced: volume x price is linear, so pricing the sum of a component's volumes is
-    pricing each segment and adding up, with one multiplication instead of one per segment."""
+    pricing each segment and adding up, with one multiplication instead of one per segment.
+    Kept as runs in time order (consecutive segments mostly share their component)."""
 
     def __init__(self) -> None:
-        self.parts: dict[str, list[tuple[Applied, Exact]]] = {}
+        self.runs: dict[str, list[list[Any]]] = {}  # category -> [[Applied, volume], ...]
 
     def add(self, category: str, applied: Applied, volume: Exact) -> None:
-        self.parts.setdefault(category, []).append((applied, volume))
+        runs = self.runs.get(category)
+        if runs is None:
+            self.runs[category] = [[applied, volume]]
+        elif runs[-1][0] is applied:
+            runs[-1][1] += volume
+        else:
+            runs.append([applied, volume])
 
     def used(self, category: str) -> bool:
-        return category in self.parts
+        return category in self.runs
 
     def last(self, category: str) -> Applied:
         """The component used last in time."""
-        return self.parts[category][-1][0]
+        applied: Applied = self.runs[category][-1][0]
+        return applied
 
     def total(self, category: str) -> Exact:
-        return sum((v for _, v in self.parts.get(category, ())), 0)
+        total: Exact = sum((v for _, v in self.runs.get(category, ())), 0)
+        return total
 
     def by_component(self) -> Iterator[tuple[str, Applied, Exact]]:
-        for category, parts in self.parts.items():
-            sums: dict[int, tuple[Applied, Exact]] = {}
-            for applied, volume in parts:
+        for category, runs in self.runs.items():
+            sums: dict[int, list[Any]] = {}
+            for applied, volume in runs:
                 found = sums.get(id(applied.component))
-                sums[id(applied.component)] = (applied, volume if found is None else found[1] + volume)
+                if found is None:
+                    sums[id(applied.component)] = [applied, volume]
+                else:
+                    found[1] += volume
             for applied, volume in sums.values():
                 yield category, applied, volume
 
@@ -184,34 +195,36 @@ def _clamp(raw: Cost, tariff: Tariff) -> tuple[Cost, str | None]:
 
 def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
     """Apply the session-level rules to `segments` (in any order; they are sorted)."""
-    ordered = sorted(segments, key=lambda s: (s.start_us, s.end_us))
+    ordered = sorted(segments, key=_TIME_ORDER)
     usage = _Usage()
+    add = usage.add
     flat: dict[SegmentKind, Applied] = {}
     energy: Exact = 0
     charging: Exact = 0
     parking: Exact = 0
     reservation: Exact = 0
-    for s in ordered:
-        if s.flat is not None and s.kind not in flat:
-            flat[s.kind] = s.flat
-        energy += s.energy_uwh
-        if s.energy is not None and s.energy_uwh > 0:
-            usage.add("energy", s.energy, s.energy_uwh)
-        micros = s.end_us - s.start_us
-        if s.kind == SegmentKind.RESERVATION:
+    for start, end, kind, state, delivered, _, energy_c, time_c, parking_c, flat_c in ordered:
+        if flat_c is not None and kind not in flat:
+            flat[kind] = flat_c
+        energy += delivered
+        if energy_c is not None and delivered > 0:
+            add("energy", energy_c, delivered)
+        micros = end - start
+        if kind is SegmentKind.RESERVATION:
             reservation += micros
-        elif _charging(s):
+        elif state is ChargingState.CHARGING:
             charging += micros
         else:
             parking += micros
         if micros <= 0:
             continue
-        if s.kind == SegmentKind.RESERVATION and s.time is not None:
-            usage.add("reservation", s.time, micros)
-        elif s.time is not None:
-            usage.add("time", s.time, micros)
-        elif s.parking is not None:
-            usage.add("parking", s.parking, micros)
+        if kind is SegmentKind.RESERVATION:
+            if time_c is not None:
+                add("reservation", time_c, micros)
+        elif time_c is not None:
+            add("time", time_c, micros)
+        elif parking_c is not None:
+            add("parking", parking_c, micros)
     ledger = _Ledger()
     for category, applied, volume in usage.by_component():
         per_unit = UWH_PER_KWH if category == "energy" else _US_PER_H

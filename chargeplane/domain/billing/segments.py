@@ -49,7 +49,7 @@ from .session import (
 )
 from .tariff import PriceComponent, ReservationRestrictionType, Tariff, TariffDimensionType
 
-_US_PER_H = 3600 * US_PER_S
+_NEVER = float("inf")
 
 
 class SegmentKind(StrEnum):
@@ -167,6 +167,7 @@ class _Calendar:
         self.bounds: list[Exact] = [lo, *cuts, hi]
         self.index = -1
         self.verdicts: tuple[bool, ...] = ()
+        self.next_bound: Exact | float = lo
         self.uses_calendar = any(r.calendar for r in rules)
 
     def at(self, a: Exact) -> tuple[bool, ...]:
@@ -178,6 +179,8 @@ class _Calendar:
         if index != self.index:
             self.index = index
             self.verdicts = self._evaluate(bounds[index], bounds[index + 1])
+            # A segment starting before this needs no new look (the last interval runs to the end).
+            self.next_bound = bounds[index + 1] if index + 2 < len(bounds) else _NEVER
         return self.verdicts
 
     def _evaluate(self, lo: Exact, hi: Exact) -> tuple[bool, ...]:
@@ -222,6 +225,9 @@ def _session_segments(tariff: Tariff, rules: list[Rule], session: Session, end: 
     duration_marks, energy_marks = sorted(durations), sorted(energies)
     last_inputs: tuple[object, ...] | None = None
     last_active: tuple[bool, ...] = ()
+    calendar_active = calendar.at(points[0])
+    last_lookup: tuple[bool, ...] | None = None
+    energy_c = time_c = parking_c = flat_c = None
     times, energy = curve.times, curve.energy
     last_knot = len(times) - 1
     k = ci = ui = 0
@@ -251,7 +257,9 @@ def _session_segments(tariff: Tariff, rules: list[Rule], session: Session, end: 
                 e_a = e0 if a == t0 else e0 + ratio(rise * (a - t0), t1 - t0)
                 e_b = energy[k + 1] if b == t1 else e0 + ratio(rise * (b - t0), t1 - t0)
                 delivered = e_b - e_a
-        active = calendar.at(a)
+        if a >= calendar.next_bound:
+            calendar_active = calendar.at(a)
+        active = calendar_active
         if quantity_rules:
             power: Exact | None = None  # unknown before the first reading interval
             if needs_power and last_knot:
@@ -270,7 +278,9 @@ def _session_segments(tariff: Tariff, rules: list[Rule], session: Session, end: 
                         verdicts[i] = rules[i].on_quantities(a, e_a, power, current)
                 last_inputs, last_active = inputs, tuple(verdicts)
             active = last_active
-        energy_c, time_c, parking_c, flat_c = components.of(active)
+        if active is not last_lookup:  # the same tuple object: the same elements are active
+            energy_c, time_c, parking_c, flat_c = components.of(active)
+            last_lookup = active
         charging = state == ChargingState.CHARGING
         out.append(
             Segment(

@@ -40,6 +40,8 @@ from .metrics import OUTBOX_LAG, OUTBOX_PENDING, WEBHOOK_DELIVERIES
 
 log = logging.getLogger(__name__)
 LEASE_S = 30
+PAGE = 200  # due events read at once per subscription
+MARK_EVERY = 25  # successes recorded together
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -137,7 +139,12 @@ class DeliveryWorker:
                 self._running[webhook] = asyncio.create_task(self._drain(webhook), name=f"webhook-{webhook}")
 
     async def _drain(self, webhook_id: str) -> None:
-        """Deliver one subscription's due events in order, under its lease."""
+        """Deliver one subscription's due events in order, under its lease.
+
+        Events are read a page at a time and successes recorded in groups of up to
+        MARK_EVERY (and always before a failure is recorded or the drain ends): a crash in
+        between delivers those few again, which the contract allows (at least once; the
+        receiver deduplicates on the event id)."""
         hook = await self.pool.fetchrow(
             "UPDATE billing_webhooks SET lease_until = now() + make_interval(secs => $2) "
             "WHERE id = $1 AND active AND (lease_until IS NULL OR lease_until < now()) RETURNING url, secret",
@@ -146,24 +153,52 @@ class DeliveryWorker:
         )
         if hook is None:
             return
+        delivered: list[int] = []
         try:
             deadline = time.monotonic() + LEASE_S / 2
             while time.monotonic() < deadline:
-                head = await self.pool.fetchrow(
+                await self._mark(webhook_id, delivered)  # before reading the next page
+                page = await self.pool.fetch(
                     "SELECT d.outbox_id, d.attempts, d.next_attempt_at <= now() AS due, o.event_id, o.type, "
                     "o.payload, o.created_at FROM billing_webhook_deliveries d "
                     "JOIN billing_outbox o ON o.id = d.outbox_id "
-                    "WHERE d.webhook_id = $1 AND d.status = 'pending' ORDER BY d.outbox_id LIMIT 1",
+                    "WHERE d.webhook_id = $1 AND d.status = 'pending' ORDER BY d.outbox_id LIMIT $2",
                     webhook_id,
+                    PAGE,
                 )
-                if head is None or not head["due"]:
+                for head in page:
+                    if not head["due"] or time.monotonic() >= deadline:
+                        return
+                    error = await self._post(hook["url"], hook["secret"], head)
+                    if error is None:
+                        delivered.append(head["outbox_id"])
+                        if len(delivered) >= MARK_EVERY:
+                            await self._mark(webhook_id, delivered)
+                        continue
+                    await self._mark(webhook_id, delivered)
+                    if not await self._failed(webhook_id, head, error):
+                        return  # backing off: later events of this subscription wait (ordering)
+                if len(page) < PAGE:
                     return
-                if not await self._deliver(webhook_id, hook["url"], hook["secret"], head):
-                    return  # backing off: later events of this subscription wait (ordering)
         finally:
+            await self._mark(webhook_id, delivered)
             await self.pool.execute("UPDATE billing_webhooks SET lease_until = NULL WHERE id = $1", webhook_id)
 
-    async def _deliver(self, webhook_id: str, url: str, secret: str, head: Any) -> bool:
+    async def _mark(self, webhook_id: str, delivered: list[int]) -> None:
+        """Record `delivered` (outbox ids) as delivered, and empty the list."""
+        if not delivered:
+            return
+        await self.pool.execute(
+            "UPDATE billing_webhook_deliveries SET status = 'delivered', delivered_at = now(), "
+            "attempts = attempts + 1 WHERE webhook_id = $1 AND outbox_id = ANY ($2::bigint[])",
+            webhook_id,
+            delivered,
+        )
+        WEBHOOK_DELIVERIES.labels(outcome="delivered").inc(len(delivered))
+        delivered.clear()
+
+    async def _post(self, url: str, secret: str, head: Any) -> str | None:
+        """POST one event; None on a 2xx answer, else what went wrong."""
         event_id = str(head["event_id"])
         body = orjson.dumps(
             {
@@ -182,21 +217,15 @@ class DeliveryWorker:
             "User-Agent": "chargeplane-billing",
         }
         assert self._client is not None
-        error = ""
         try:
             response = await self._client.post(url, content=body, headers=headers)
-            if 200 <= response.status_code < 300:
-                await self.pool.execute(
-                    "UPDATE billing_webhook_deliveries SET status = 'delivered', delivered_at = now(), "
-                    "attempts = attempts + 1 WHERE webhook_id = $1 AND outbox_id = $2",
-                    webhook_id,
-                    head["outbox_id"],
-                )
-                WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
-                return True
-            error = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
-            error = type(exc).__name__
+            return type(exc).__name__
+        return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+    async def _failed(self, webhook_id: str, head: Any, error: str) -> bool:
+        """Schedule the retry of a failed delivery (backoff with full jitter), or dead-letter
+        it after `webhook_max_attempts`; True when dead (it no longer blocks the next)."""
         attempts = head["attempts"] + 1
         dead = attempts >= self.settings.webhook_max_attempts
         backoff = random.uniform(
@@ -215,6 +244,10 @@ class DeliveryWorker:
         WEBHOOK_DELIVERIES.labels(outcome="dead" if dead else "retry").inc()
         if dead:
             log.warning(
-                "webhook %s: event %s dead-lettered after %d attempts (%s)", webhook_id, event_id, attempts, error
+                "webhook %s: event %s dead-lettered after %d attempts (%s)",
+                webhook_id,
+                head["event_id"],
+                attempts,
+                error,
             )
-        return bool(dead)  # a dead-lettered event no longer blocks the next one
+        return bool(dead)
