@@ -3,8 +3,9 @@
 It owns its tables (migration r0005) and reads no other service's. Sessions reach it as
 the billing-owned `Session` message (billing.proto): the transactions lifecycle calls
 OpenSession when a transaction starts, RunningCost while it runs and IssueCdr when it
-ends. Two background workers run next to the gRPC servicer: webhook delivery from the
-outbox and payment captures.
+ends; IssueCdr calls are numbered and stored in batches, one transaction each (issuer.py).
+Two background workers run next to the gRPC servicer: webhook delivery from the outbox and
+payment captures.
 """
 
 from __future__ import annotations

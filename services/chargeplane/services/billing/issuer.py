@@ -34,7 +34,7 @@ from chargeplane.pb.billing.v1 import billing_pb2 as pb
 
 from .convert import info_of, location_of, session_json, session_of
 from .lookups import Lookups, VersionCache, load
-from .metrics import CDRS_ISSUED
+from .metrics import CDR_BATCH, CDRS_ISSUED
 from .outbox import emit_many
 from .pricing import run
 from .tariffs import zone
@@ -98,6 +98,7 @@ class CdrIssuer:
         """The CDR of an ended transaction: the existing one, or a new one."""
         loop = asyncio.get_running_loop()
         request = _Request(s, loop.create_future())
+        request.done.add_done_callback(_retrieved)
         self._queue.append(request)
         if self._drainer is None:
             self._drainer = loop.create_task(self._drain())
@@ -195,6 +196,8 @@ class CdrIssuer:
         for p, row in zip(fresh, rows, strict=True):
             _resolve(p.requests, row, True)
         CDRS_ISSUED.labels(kind="original").inc(len(rows))
+        if rows:
+            CDR_BATCH.observe(len(rows))
 
     async def _lock_counter(self, conn: Any) -> int:
         """The CPO's next CDR number; its row stays locked until the transaction ends."""
@@ -232,6 +235,13 @@ class CdrIssuer:
             "vat_lines": p.vat,
             "created_at": p.cdr.last_updated,
         }
+
+
+def _retrieved(done: asyncio.Future[Issued]) -> None:
+    # A caller that gave up (its deadline passed) no longer awaits its future: its error
+    # is read here so asyncio does not report it as never retrieved.
+    if not done.cancelled():
+        done.exception()
 
 
 def _by_transaction(requests: list[_Request]) -> dict[str, list[_Request]]:
