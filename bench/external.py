@@ -1,7 +1,8 @@
 """Feature benchmarks written by the feature owners, run by the suite when they exist.
 
-The transactions and routing work ship their own drivers in `bench/` (`tx_g5_meter_values`,
-`tx_g6_start`, `tx_g7_authorize`, `tx_g11_copy`, `route_g8`). Each runs as
+The transactions, routing and billing work ship their own drivers in `bench/`
+(`tx_g5_meter_values`, `tx_g6_start`, `tx_g7_authorize`, `tx_g11_copy`, `route_g8`,
+`billing_g15`). Each runs as
 `python -m bench.<module> [--quick]` and prints one JSON object with at least "pass". The
 suite finds them at run time, so a benchmark lights up the day its driver lands, and
 reports a driver that crashes or prints no JSON as failed rather than hiding it.
@@ -24,6 +25,7 @@ DRIVERS = {
     "G7": "tx_g7_authorize",
     "G8": "route_g8",
     "G11": "tx_g11_copy",
+    "G15": "billing_g15",
 }
 
 

@@ -170,7 +170,7 @@ class Suite:
             self.runs.setdefault("simulator", {}).setdefault("G12", []).append(r)
 
     def run_feature_drivers(self, results: dict[str, Any]) -> None:
-        """G5/G6/G7/G8/G11 from the feature owners' drivers, when they exist (bench/external.py)."""
+        """G5/G6/G7/G8/G11/G15 from the feature owners' drivers, when they exist (bench/external.py)."""
         for gid in external.DRIVERS:
             if not self.wants(gid) or external.available(gid) is None:
                 continue
@@ -501,7 +501,12 @@ def assemble(suite: Suite, g4: dict[str, Any] | None, available: bool, why: str)
             and (sim_fig["connects_per_cpu_second"] or 0) >= 2000
         ),
     }
-    for gid in ("G5", "G6", "G7", "G8", "G11"):
+    res["G15"] = {
+        "name": "billing: CDR per session; 1,000 sessions ending at once; outbox delivery",
+        "budget": "CDR <= 2 ms per session; all 1,000 CDRs durable <= 5 s via gRPC",
+        **_module_reason("chargeplane.services.billing", "billing (CDR issuance)"),
+    }
+    for gid in ("G5", "G6", "G7", "G8", "G11", "G15"):
         if not suite.wants(gid):
             res[gid] = {"name": res[gid]["name"], "budget": res[gid]["budget"], "status": "skipped"}
     return res

@@ -89,6 +89,22 @@ class Settings(BaseSettings):
     meter_retention_days: int = Field(default=400, ge=1)  # meter-value partitions older than this are dropped
     meter_partitions_ahead: int = Field(default=7, ge=1)  # daily partitions made in advance
 
+    # Billing (issue 13).
+    billing_address: str = ""  # host:port of the billing service; default: own gRPC server
+    billing_country_code: str = Field(default="NL", pattern=r"^[A-Z]{2}$")  # the CPO (OCPI country_code)
+    billing_party_id: str = Field(default="CPL", pattern=r"^[A-Z0-9]{3}$")  # the CPO (OCPI party_id)
+    billing_time_zone: str = "UTC"  # time zone of sites without billing data
+    billing_location_country: str = Field(default="NLD", pattern=r"^[A-Z]{3}$")  # CDR location default
+    billing_poll_interval: float = Field(default=0.5, gt=0)  # outbox and payment workers
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=12, ge=1)  # then the delivery is dead-lettered
+    webhook_backoff_base: float = Field(default=1.0, gt=0)  # s; doubles per attempt, full jitter
+    webhook_backoff_max: float = Field(default=3600.0, gt=0)
+    stripe_api_key: str = ""  # secret; Stripe payments are off without it
+    stripe_api_base: str = ""  # another Stripe API address (tests); default api.stripe.com
+    invoice_issuer: str = "chargeplane CPO"  # name and address printed on invoices
+    invoice_issuer_vat_id: str = ""
+
     # Telemetry.
     log_level: str = "INFO"
     log_json: bool = True
@@ -104,3 +120,6 @@ class Settings(BaseSettings):
 
     def transactions_target(self) -> str:
         return self.transactions_address or f"{self.grpc_host}:{self.grpc_port}"
+
+    def billing_target(self) -> str:
+        return self.billing_address or f"{self.grpc_host}:{self.grpc_port}"

@@ -85,6 +85,15 @@ def add_transactions(
     stack.push_async_callback(writer.stop)
 
 
+def add_billing(stack: contextlib.AsyncExitStack, grpc_srv: GrpcServer, settings: Settings, pool: asyncpg.Pool) -> None:
+    """The billing service and its workers (webhook delivery, payment captures)."""
+    from chargeplane.services.billing import add_to_server
+
+    workers = add_to_server(grpc_srv.server, pool, settings, health_servicer=grpc_srv.health_servicer)
+    workers.start()
+    stack.push_async_callback(workers.stop)
+
+
 def build_gateway(
     settings: Settings,
     redis: Redis,
@@ -248,6 +257,7 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
         add_registry(grpc_srv, settings, pool, redis)
         add_auth(grpc_srv, settings, pool, redis)
         add_transactions(stack, grpc_srv, settings, pool, redis)
+        add_billing(stack, grpc_srv, settings, pool)
         registry = await open_channel(stack, settings.registry_address or own)
         auth = await open_channel(stack, settings.auth_address or own)
         transactions = await open_channel(stack, settings.transactions_address or own)
