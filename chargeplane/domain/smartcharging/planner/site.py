@@ -80,11 +80,13 @@ class PeakShaving:
 
 @dataclass(frozen=True, slots=True)
 class LimitStep:
-    """From `start` until the next step: at most `limit` (None: no external limit)."""
+    """From `start` until the source's next step: at most `limit` (None: no limit from it).
+    Steps of several sources (grid operator, OpenADR, ...) all apply: the lowest wins."""
 
     start: datetime
     limit: float | None
     unit: LimitUnit = LimitUnit.KILOWATTS
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,7 @@ class Site:
     strategy: Strategy = Strategy.STATIC
     safety_margin: float = 0.0  # fraction of every limit kept free (0.05 = 5 %)
     peak_shaving: PeakShaving | None = None
-    external: tuple[LimitStep, ...] = ()  # sorted by start
+    external: tuple[LimitStep, ...] = ()  # of every source, sorted by start
     default_limit_a: float = 0.0  # the TxDefaultProfile every EVSE holds: what a new session may draw
     static_building_a: float = 0.0  # building load assumed per phase (static, or no fresh measurement)
     measurement_max_age: timedelta = timedelta(seconds=120)
@@ -124,14 +126,15 @@ class Site:
     def site_phases(self) -> tuple[int, ...]:
         return (1, 2, 3) if self.phases == 3 else (1,)
 
-    def external_at(self, at: datetime) -> LimitStep | None:
-        current = None
+    def external_at(self, at: datetime) -> list[LimitStep]:
+        """The step in force at `at` of each source that sets a limit then."""
+        current: dict[str, LimitStep] = {}
         for step in self.external:
             if step.start <= at:
-                current = step
+                current[step.source] = step
             else:
                 break
-        return current if current is not None and current.limit is not None else None
+        return [step for step in current.values() if step.limit is not None]
 
     def edges(self, lo: datetime, hi: datetime) -> list[datetime]:
         """Moments in (lo, hi) where a limit changes."""
@@ -150,8 +153,8 @@ class Site:
             phase_a = self.grid_limit
         else:
             total_kw = self.grid_limit
-        ext = self.external_at(at)
-        if ext is not None and ext.limit is not None:
+        for ext in self.external_at(at):
+            assert ext.limit is not None
             if ext.unit is LimitUnit.AMPS:
                 phase_a = ext.limit if phase_a is None else min(phase_a, ext.limit)
             else:
