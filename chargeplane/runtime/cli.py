@@ -116,7 +116,7 @@ def run(
 
 
 @click.command()
-@click.argument("component", type=click.Choice(["gateway", "registry", "auth", "transactions", "api"]))
+@click.argument("component", type=click.Choice(["gateway", "registry", "auth", "transactions", "smartcharging", "api"]))
 def serve(component: str) -> None:
     """Run one component per process (as the Kubernetes pods do); configured by CHARGEPLANE_* env."""
     from chargeplane.runtime import components as c
@@ -150,6 +150,16 @@ def serve(component: str) -> None:
                     c.add_transactions(stack, grpc_srv, settings, pool, c.open_redis(stack, settings))
                 await c.start_grpc(stack, grpc_srv)
                 log.info("%s serving gRPC on %s:%d", component, settings.grpc_host, grpc_srv.port)
+            elif component == "smartcharging":
+                pool = await c.open_pool(stack, settings)
+                grpc_srv = c.grpc_server(settings, settings.grpc_port)
+                await c.add_smartcharging(stack, grpc_srv, settings, pool, c.open_redis(stack, settings))
+                await c.start_grpc(stack, grpc_srv)
+                log.info("smartcharging serving gRPC on %s:%d", settings.grpc_host, grpc_srv.port)
+                if settings.metrics_port:  # gRPC-only process: /metrics on its own port
+                    from prometheus_client import start_http_server
+
+                    start_http_server(settings.metrics_port, addr=settings.grpc_host)
             elif component == "gateway":
                 grpc_srv = c.grpc_server(settings, settings.gateway_grpc_port)
                 port = grpc_srv.port

@@ -97,6 +97,26 @@ def add_transactions(
     stack.push_async_callback(writer.stop)
 
 
+async def add_smartcharging(
+    stack: contextlib.AsyncExitStack, grpc_srv: GrpcServer, settings: Settings, pool: asyncpg.Pool, redis: Redis
+) -> Any:
+    """The smart-charging service and its planner loops (started here, stopped with the stack).
+    Until command routing is shared, its pushes are recorded as not sent (UnroutedSender)."""
+    from chargeplane.services.smartcharging import UnroutedSender, add_to_server
+
+    engine = await add_to_server(
+        grpc_srv.server,
+        pool,
+        redis,
+        UnroutedSender(),
+        health_servicer=grpc_srv.health_servicer,
+        push_timeout=settings.call_timeout + 5,
+    )
+    await engine.start()
+    stack.push_async_callback(engine.stop)
+    return engine
+
+
 def build_gateway(
     settings: Settings,
     redis: Redis,
@@ -260,6 +280,7 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
         add_registry(grpc_srv, settings, pool, redis)
         add_auth(grpc_srv, settings, pool, redis)
         add_transactions(stack, grpc_srv, settings, pool, redis)
+        await add_smartcharging(stack, grpc_srv, settings, pool, redis)
         registry = await open_channel(stack, settings.registry_address or own)
         auth = await open_channel(stack, settings.auth_address or own)
         transactions = await open_channel(stack, settings.transactions_address or own)

@@ -7,7 +7,8 @@ gets). `dispatch.reserved` computes that; the planner only hands out what is lef
 
 Planning, for each segment of the horizon where the site's limits are constant:
 1. Capacity: the site's limits (grid, peak shaving, external) minus margin and building
-   load, minus what EVSEs that are not planned (offline, idle, not responding) reserve.
+   load, minus what EVSEs that are not planned (offline, idle, with limits in flight or
+   unanswered) reserve.
 2. Admission: sessions get at least their minimum charging rate or nothing (IEC 61851
    cannot run below ~6 A). When all minimums do not fit, higher token-group priority goes
    first, then whoever waited longest (a session that has charged `rotation` seconds gives
@@ -176,7 +177,8 @@ def plan_site(
 ) -> Plan:
     """Per-EVSE limits from `now` over `horizon`, in at most `max_segments` steps."""
     starts = list(segment_starts(site, now, horizon))[:max_segments]
-    planned = [e for e in evses if e.online and e.session is not None]
+    # An EVSE with limits in flight (or unanswered) stays where it may be until its answer.
+    planned = [e for e in evses if e.online and e.session is not None and e.pending is None]
     power = (
         site.grid_unit.value == "kW"
         or site.peak_shaving is not None
