@@ -53,10 +53,7 @@ def sites(draw: st.DrawFn, n_evses: int) -> Site:
 
         window = PeakWindow(frozenset({0, 1, 2}), time(draw(st.integers(0, 12))), time(draw(st.integers(13, 23))))
         peak = PeakShaving(float(draw(st.integers(int(default * n_evses * 0.7) + 1, 150))), (window,))
-    if unit is LimitUnit.KILOWATTS:
-        limit_value = limit * 230 * phases / 1000
-    else:
-        limit_value = float(limit)
+    limit_value = limit * 230 * phases / 1000 if unit is LimitUnit.KILOWATTS else float(limit)
     return Site(
         "s",
         limit_value,

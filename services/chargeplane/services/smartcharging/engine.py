@@ -9,6 +9,7 @@ site's picture and pushes what `safe_pushes` allows; pushes are recorded with th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,7 @@ class Engine:
         self.state = State()
         self.loops: dict[str, SiteLoop] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._flight_keys = itertools.count(1)
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -112,19 +114,31 @@ class Engine:
 
     # -- profiles ----------------------------------------------------------------------
 
+    def begin_push(self, cp: str, evse_id: int, profile: ChargingProfile) -> int:
+        """Count `profile` as possibly applied from now on (synchronously: a re-plan that
+        runs while the push is being recorded must already see it)."""
+        key = next(self._flight_keys)
+        self.state.in_flight.setdefault(cp, {})[key] = (evse_id, profile)
+        return key
+
     async def set_profile(
-        self, cp: str, evse_id: int, profile: ChargingProfile, *, source: str = "operator"
+        self, cp: str, evse_id: int, profile: ChargingProfile, *, source: str = "operator", flight: int | None = None
     ) -> tuple[PushRow, bool]:
         if source == "operator" and profile.id >= PLANNER_ID_BASE:
             raise ProfileRuleViolation("profile id", f"ids from {PLANNER_ID_BASE} on are reserved for the planner")
         now = self.clock()
         ctx = self.state.context(cp, now)
-        check_profile(evse_id, profile, ctx)
+        try:
+            check_profile(evse_id, profile, ctx)
+        except ProfileRuleViolation:
+            if flight is not None:
+                self.state.in_flight.get(cp, {}).pop(flight, None)
+            raise
         replaced = [r.profile.id for r in replaced_profiles(evse_id, profile, ctx)]
+        key = flight if flight is not None else self.begin_push(cp, evse_id, profile)
+        flying = self.state.in_flight.setdefault(cp, {})
         payload = {"evse_id": evse_id, "profile": profile.model_dump(mode="json", exclude_none=True)}
         push_id = await self.store.new_push(cp, evse_id, "set", profile.id, source, payload)
-        flight = self.state.in_flight.setdefault(cp, {})
-        flight[push_id] = (evse_id, profile)  # counts as possibly applied from now on
         answer = await self._ask(self.sender.set_profile(cp, evse_id, profile))
         if answer.status is PushStatus.ACCEPTED:
             at = self.clock()
@@ -134,10 +148,10 @@ class Engine:
                 held.pop(pid, None)
             held[profile.id] = Installed(evse_id, profile, source, at)
             # Earlier unanswered pushes of this id are superseded by this one.
-            for other in [k for k, (_, p) in flight.items() if p.id == profile.id]:
-                flight.pop(other, None)
+            for other in [k for k, (_, p) in flying.items() if p.id == profile.id and k <= key]:
+                flying.pop(other, None)
         elif answer.status.definitive:
-            flight.pop(push_id, None)
+            flying.pop(key, None)
         # else (timeout, error after sending): the charger may apply it; it keeps counting
         # until a later accepted push of the same id supersedes it.
         row = await self.store.answer_push(push_id, answer.status.value, answer.detail)

@@ -114,7 +114,8 @@ class SiteLoop:
             profile = self._tx_profile(by_key[push.key], int(evse_id), push.limits, now)
             if profile is not None:
                 self._held[push.key] = clock + self.engine.push_timeout
-                engine.launch(self._push(push.key, cp, int(evse_id), profile))
+                flight = engine.begin_push(cp, int(evse_id), profile)
+                engine.launch(self._push(push.key, cp, int(evse_id), profile, flight))
         self._defaults(site.default_limit_a, evses, site, building, now)
         upcoming = [s.start for s in plan.segments if s.start > now]
         self._next = self.interval
@@ -199,11 +200,11 @@ class SiteLoop:
                 }
             )
             self._held[cp] = clock + engine.push_timeout
-            engine.launch(self._push(cp, cp, 0, profile))
+            engine.launch(self._push(cp, cp, 0, profile, engine.begin_push(cp, 0, profile)))
 
-    async def _push(self, key: str, cp: str, evse_id: int, profile: ChargingProfile) -> None:
+    async def _push(self, key: str, cp: str, evse_id: int, profile: ChargingProfile, flight: int) -> None:
         try:
-            _, installed = await self.engine.set_profile(cp, evse_id, profile, source="planner")
+            _, installed = await self.engine.set_profile(cp, evse_id, profile, source="planner", flight=flight)
         except Exception as exc:  # noqa: BLE001 - a refused/invalid planner push waits and is retried later
             log.warning("planner push to %s refused: %s", key, exc)
             installed = False
