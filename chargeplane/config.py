@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     meter_retention_days: int = Field(default=400, ge=1)  # meter-value partitions older than this are dropped
     meter_partitions_ahead: int = Field(default=7, ge=1)  # daily partitions made in advance
 
+    # Smart charging: an OpenADR 2.0b VEN (off without a VTN URL) whose events limit these sites.
+    openadr_vtn_url: str = ""  # e.g. https://vtn.example/OpenADR2/Simple/2.0b
+    openadr_ven_name: str = "chargeplane"
+    openadr_ven_id: str = ""  # empty: assigned by the VTN
+    openadr_sites: str = ""  # comma-separated site ids the VTN's events apply to
+    openadr_cert: str = ""  # PEM files for signed messages / TLS (optional)
+    openadr_key: str = ""
+    openadr_ca_file: str = ""
+
     # Telemetry.
     log_level: str = "INFO"
     log_json: bool = True

@@ -114,6 +114,23 @@ async def add_smartcharging(
     )
     await engine.start()
     stack.push_async_callback(engine.stop)
+    if settings.openadr_vtn_url:
+        from chargeplane.services.smartcharging.openadr import OpenAdrVen, VenConfig
+
+        ven = OpenAdrVen(
+            engine,
+            VenConfig(
+                settings.openadr_vtn_url,
+                settings.openadr_ven_name,
+                [s.strip() for s in settings.openadr_sites.split(",") if s.strip()],
+                ven_id=settings.openadr_ven_id or None,
+                cert=settings.openadr_cert or None,
+                key=settings.openadr_key or None,
+                ca_file=settings.openadr_ca_file or None,
+            ),
+        )
+        await ven.start()
+        stack.push_async_callback(ven.stop)
     return engine
 
 

@@ -7,14 +7,14 @@ gets). `dispatch.reserved` computes that; the planner only hands out what is lef
 
 Planning, for each segment of the horizon where the site's limits are constant:
 1. Capacity: the site's limits (grid, peak shaving, external) minus margin and building
-   load, minus what EVSEs that are not planned (offline, idle, with limits in flight or
-   unanswered) reserve.
+   load, minus what EVSEs that are not planned (offline, idle, not answering) reserve.
 2. Admission: sessions get at least their minimum charging rate or nothing (IEC 61851
    cannot run below ~6 A). When all minimums do not fit, higher token-group priority goes
    first, then whoever waited longest (a session that has charged `rotation` seconds gives
    way to one waiting), so everyone charges in turns.
 3. Needs (strategy `priority`): each admitted session first gets the current that delivers
-   its remaining energy by its departure (NotifyEVChargingNeeds), weighted by priority.
+   its remaining energy by its departure (NotifyEVChargingNeeds), by priority, then earliest
+   departure first (when the needs do not all fit, those leaving later fall behind).
 4. Fair share: what is left is shared max-min fairly (weighted by priority for the
    `priority` strategy), up to each EVSE's and EV's maximum; a session whose EV needs no
    more energy (energy delivered, or SoC 100 %) is held at its minimum.
@@ -28,11 +28,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from .fill import Item, fill
 from .site import BuildingLoad, Capacity, Site, Strategy, segment_starts
 
+# Sessions are first given this much more than the bare rate that meets their departure:
+# limits ahead (demand response, peaks, other arrivals) can only take capacity away.
+NEED_MARGIN = 1.25
 TAIL = timedelta(days=8)  # how far the last step of a plan must be safe (covers weekly windows)
 
 __all__ = ["EvseState", "Plan", "Segment", "Session", "Steps", "plan_site", "step_at"]
@@ -71,6 +74,7 @@ class EvseState:
     fallback_a: float = 0.0  # its TxDefaultProfile limit
     committed: Steps = ()  # the TxProfile limits it accepted: (from, amps) in time order
     pending: Steps | None = None  # limits sent and not yet answered
+    responsive: bool = True  # False: a push went unanswered (timeout): it may hold either limit
 
     def used_phases(self) -> tuple[int, ...]:
         if self.session is not None and self.session.ev_phases == 1:
@@ -161,8 +165,68 @@ def _resources(cap: Capacity, fixed: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-def _fits(res: Mapping[str, float], used: Mapping[str, float]) -> bool:
-    return all(used.get(r, 0.0) <= cap + 1e-9 for r, cap in res.items())
+def _needs_first(admitted: Sequence[_Candidate], res: Mapping[str, float]) -> list[float]:
+    """Each session's departure need (the current that delivers its remaining energy in
+    time), higher priority first, then earliest departure first: when the needs do not all
+    fit, those that leave later fall behind, and they have the time to catch up."""
+    out = [c.lo for c in admitted]
+    used = {r: 0.0 for r in res}
+    for c, a in zip(admitted, out, strict=True):
+        for r, k in c.coef.items():
+            if r in used:
+                used[r] += a * k
+    far = datetime.max.replace(tzinfo=UTC)
+    order = sorted(
+        (i for i, c in enumerate(admitted) if c.need_a),
+        key=lambda i: (-admitted[i].session.priority, admitted[i].session.departure or far),
+    )
+    for i in order:
+        c = admitted[i]
+        want = min(c.hi, max(c.lo, c.need_a or 0.0)) - out[i]
+        room = min(((res[r] - used[r]) / k for r, k in c.coef.items() if r in res and k > 0), default=want)
+        extra = max(0.0, min(want, room))
+        out[i] += extra
+        for r, k in c.coef.items():
+            if r in used:
+                used[r] += extra * k
+    return out
+
+
+def _sticky(
+    admitted: Sequence[_Candidate],
+    final: list[float],
+    res: Mapping[str, float],
+    at: datetime,
+    hysteresis_a: float,
+) -> list[float]:
+    """Keep limits a session already holds when the plan moves them by little: lower small
+    rises back to the held value, and keep a held value above a small drop when what the
+    others were given leaves room for it."""
+    out = list(final)
+    held = [step_at(c.evse.committed, at) for c in admitted]
+    used = {r: 0.0 for r in res}
+    for c, a in zip(admitted, out, strict=True):
+        for r, k in c.coef.items():
+            if r in used:
+                used[r] += a * k
+    for i, c in enumerate(admitted):
+        h = held[i]
+        if h < c.lo or h > c.hi or out[i] <= h or out[i] - h > hysteresis_a:
+            continue
+        for r, k in c.coef.items():
+            if r in used:
+                used[r] -= (out[i] - h) * k
+        out[i] = h
+    for i, c in enumerate(admitted):
+        h = held[i]
+        if h < c.lo or h > c.hi or out[i] >= h or h - out[i] > hysteresis_a:
+            continue
+        extra = {r: (h - out[i]) * k for r, k in c.coef.items() if r in used}
+        if all(used[r] + v <= res[r] + 1e-9 for r, v in extra.items()):
+            for r, v in extra.items():
+                used[r] += v
+            out[i] = h
+    return out
 
 
 def plan_site(
@@ -174,11 +238,15 @@ def plan_site(
     horizon: timedelta = timedelta(hours=24),
     rotation: timedelta = timedelta(minutes=15),
     max_segments: int = 24,
+    hysteresis_a: float = 1.0,
 ) -> Plan:
-    """Per-EVSE limits from `now` over `horizon`, in at most `max_segments` steps."""
+    """Per-EVSE limits from `now` over `horizon`, in at most `max_segments` steps. A session
+    whose planned limit is within `hysteresis_a` of the one it holds keeps it (when it fits),
+    so small drifts of needs and shares do not turn into a stream of pushes."""
     starts = list(segment_starts(site, now, horizon))[:max_segments]
-    # An EVSE with limits in flight (or unanswered) stays where it may be until its answer.
-    planned = [e for e in evses if e.online and e.session is not None and e.pending is None]
+    # An EVSE that does not answer stays where it may be; one with an answer on its way is
+    # planned as usual (dispatch counts it at the larger of its old and new limits meanwhile).
+    planned = [e for e in evses if e.online and e.responsive and e.session is not None]
     power = (
         site.grid_unit.value == "kW"
         or site.peak_shaving is not None
@@ -186,16 +254,32 @@ def plan_site(
     )
     planned_keys = {e.key for e in planned}
 
+    def contribution(e: EvseState, at: datetime, fixed: dict[str, float], sign: float) -> None:
+        amps = dict.fromkeys(e.phases, e.fallback_a) if e.key in planned_keys else e.phase_amps_at(at)
+        for p, a in amps.items():
+            fixed[f"L{p}"] = fixed.get(f"L{p}", 0.0) + sign * a
+            if power:
+                fixed["P"] = fixed.get("P", 0.0) + sign * a * site.voltage / 1000
+
+    # Reservations the plan does not move: unplanned EVSEs at what they may draw, planned
+    # ones at their fallback. Computed once; later segments only redo the EVSEs whose
+    # accepted or in-flight limits change after now.
+    fixed_now: dict[str, float] = {}
+    for e in evses:
+        contribution(e, now, fixed_now, 1.0)
+    moving = [
+        e
+        for e in evses
+        if e.key not in planned_keys and any(t > now for steps in (e.committed, e.pending or ()) for t, _ in steps)
+    ]
+
     def fixed_at(at: datetime) -> dict[str, float]:
-        """Reservations the plan does not move: unplanned EVSEs at what they may draw,
-        planned ones at their fallback."""
-        fixed: dict[str, float] = {}
-        for e in evses:
-            amps = dict.fromkeys(e.phases, e.fallback_a) if e.key in planned_keys else e.phase_amps_at(at)
-            for p, a in amps.items():
-                fixed[f"L{p}"] = fixed.get(f"L{p}", 0.0) + a
-                if power:
-                    fixed["P"] = fixed.get("P", 0.0) + a * site.voltage / 1000
+        if at == now or not moving:
+            return fixed_now
+        fixed = dict(fixed_now)
+        for e in moving:
+            contribution(e, now, fixed, -1.0)
+            contribution(e, at, fixed, 1.0)
         return fixed
 
     candidates = []
@@ -208,7 +292,7 @@ def plan_site(
         need = None
         if s.departure is not None and remaining is not None:
             hours = max((s.departure - now).total_seconds() / 3600, 1 / 60)
-            need = remaining / hours / (site.voltage * len(e.used_phases()))
+            need = NEED_MARGIN * remaining / hours / (site.voltage * len(e.used_phases()))
         if remaining == 0.0:
             hi = lo  # the EV is full: keep it at its minimum, free the rest
         if s.served_since is not None and s.last_served is not None and now - s.last_served < timedelta(seconds=90):
@@ -231,32 +315,32 @@ def plan_site(
         if any(v < -1e-9 for v in res.values()):
             overcommitted = True
         admitted: list[_Candidate] = []
-        used: dict[str, float] = {}
+        used = dict.fromkeys(res, 0.0)
         for c in order:
             if c.hi < c.lo + 1e-9 and c.lo <= c.evse.fallback_a:
                 continue  # cannot charge above its fallback anyway
-            extra = {r: (c.lo - c.evse.fallback_a) * k for r, k in c.coef.items()}
-            trial = {r: used.get(r, 0.0) + extra.get(r, 0.0) for r in set(used) | set(extra)}
-            if _fits(res, trial):
+            step = c.lo - c.evse.fallback_a
+            if all(used[r] + step * k <= res[r] + 1e-9 for r, k in c.coef.items() if r in res):
                 admitted.append(c)
-                used = trial
+                for r, k in c.coef.items():
+                    if r in used:
+                        used[r] += step * k
         # Capacity for the fill: what is left after the fallbacks already counted in `fixed`.
         fill_res = {r: v + sum(c.evse.fallback_a * c.coef.get(r, 0.0) for c in admitted) for r, v in res.items()}
         weights = [1.0 + max(c.session.priority, 0) if site.strategy is Strategy.PRIORITY else 1.0 for c in admitted]
         lows = [c.lo for c in admitted]
         if site.strategy is Strategy.PRIORITY:
-            stage = [
-                Item(c.lo, min(c.hi, max(c.lo, c.need_a or 0.0)), w, c.coef)
-                for c, w in zip(admitted, weights, strict=True)
-            ]
-            lows = fill(stage, fill_res)
+            lows = _needs_first(admitted, fill_res)
         final = fill(
             [Item(lo, c.hi, w, c.coef) for c, lo, w in zip(admitted, lows, weights, strict=True)],
             fill_res,
         )
-        limits = {c.evse.key: c.evse.fallback_a for c in candidates}
         # Whole tenths of an amp (1.6 limits are multiples of 0.1), rounded down: never above the fill.
-        limits.update({c.evse.key: math.floor(a * 10 + 1e-6) / 10 for c, a in zip(admitted, final, strict=True)})
+        final = [math.floor(a * 10 + 1e-6) / 10 for a in final]
+        if hysteresis_a > 0:
+            final = _sticky(admitted, final, fill_res, start, hysteresis_a)
+        limits = {c.evse.key: c.evse.fallback_a for c in candidates}
+        limits.update({c.evse.key: a for c, a in zip(admitted, final, strict=True)})
         segments.append(Segment(start, limits, cap))
         if index == 0:
             admitted_now = frozenset(c.evse.key for c in admitted)

@@ -150,8 +150,11 @@ class Engine:
             # Earlier unanswered pushes of this id are superseded by this one.
             for other in [k for k, (_, p) in flying.items() if p.id == profile.id and k <= key]:
                 flying.pop(other, None)
+                self.state.unanswered.get(cp, set()).discard(other)
         elif answer.status.definitive:
             flying.pop(key, None)
+        else:
+            self.state.unanswered.setdefault(cp, set()).add(key)
         # else (timeout, error after sending): the charger may apply it; it keeps counting
         # until a later accepted push of the same id supersedes it.
         row = await self.store.answer_push(push_id, answer.status.value, answer.detail)

@@ -50,8 +50,11 @@ class Snapshot:
 
 
 class SiteLoop:
-    def __init__(self, engine: Engine, site_id: str, interval: float, retry_after: float = 30.0) -> None:
+    def __init__(
+        self, engine: Engine, site_id: str, interval: float, retry_after: float = 30.0, debounce: float = 0.02
+    ) -> None:
         self.engine = engine
+        self.debounce = debounce
         self.site_id = site_id
         self.interval = interval
         self.retry_after = retry_after
@@ -77,8 +80,8 @@ class SiteLoop:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), timeout=max(0.05, self._next))
+            await asyncio.sleep(self.debounce)  # let a burst of events (answers) land: one re-plan
             self._event.clear()
-            await asyncio.sleep(0)  # let a burst of events land: one re-plan for all
             try:
                 self.replan()
             except Exception:

@@ -102,7 +102,8 @@ class State:
         self.chargers: dict[str, Charger] = {}
         self.sessions: dict[tuple[str, int], SessionInfo] = {}
         self.installed: dict[str, dict[int, Installed]] = {}  # cp -> profile id -> installed
-        self.in_flight: dict[str, dict[int, tuple[int, ChargingProfile]]] = {}  # cp -> push id -> (evse, profile)
+        self.in_flight: dict[str, dict[int, tuple[int, ChargingProfile]]] = {}  # cp -> flight key -> (evse, profile)
+        self.unanswered: dict[str, set[int]] = {}  # cp -> flight keys that timed out or failed after sending
         self.building: dict[str, tuple[datetime, tuple[float, float, float]]] = {}
 
     def installed_profiles(self, cp: str, flight_at: datetime | None = None) -> list[InstalledProfile]:
@@ -151,6 +152,8 @@ class State:
                     flying = self.installed_profiles(cp, flight_at=now)
                     pending = _steps(flying, evse, now, tx, voltage)
                     fallback = max(fallback, *(a for _, a in _steps(flying, evse, now, None, voltage)))
+                lost = self.unanswered.get(cp, set())
+                responsive = not any(flight[k][0] in (0, evse.evse_id) for k in lost if k in flight)
                 out.append(
                     EvseState(
                         f"{cp}/{evse.evse_id}",
@@ -162,6 +165,7 @@ class State:
                         fallback_a=fallback,
                         committed=committed,
                         pending=pending,
+                        responsive=responsive,
                     )
                 )
         return out
