@@ -24,6 +24,7 @@ DRIVERS = {
     "G7": "tx_g7_authorize",
     "G8": "route_g8",
     "G11": "tx_g11_copy",
+    "G14": "smartcharging_g14",
 }
 
 
