@@ -110,10 +110,10 @@ def test_priority_and_departure_needs() -> None:
     vip = Session("v", NOW, priority=2)
     limits = now_limits(site, [evse("v/1", s=vip), evse("n/1")])
     assert limits["v/1"] > limits["n/1"]
-    # A full EV is held at its minimum, the others get the rest.
+    # A full EV goes back to its fallback, the others get the rest.
     full = Session("f", NOW, soc=100)
     limits = now_limits(site, [evse("f/1", s=full), evse("n/1")])
-    assert limits == {"f/1": 6.0, "n/1": 26.0}
+    assert limits == {"f/1": 0.0, "n/1": 32.0}
 
 
 def test_peak_shaving_window_and_month_peak() -> None:

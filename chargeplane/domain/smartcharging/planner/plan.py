@@ -17,7 +17,8 @@ Planning, for each segment of the horizon where the site's limits are constant:
    departure first (when the needs do not all fit, those leaving later fall behind).
 4. Fair share: what is left is shared max-min fairly (weighted by priority for the
    `priority` strategy), up to each EVSE's and EV's maximum; a session whose EV needs no
-   more energy (energy delivered, or SoC 100 %) is held at its minimum.
+   more energy (energy delivered, or SoC 100 %) goes back to its fallback (new needs, or a
+   new session, bring it back).
 Phases: a 3-phase session uses all of its EVSE's phases; a 1-phase EV only the site phase its
 EVSE's L1 is wired to. Per-phase and total-power limits are separate resources, so 1-phase
 EVs on L1/L2/L3 are balanced by the same fill.
@@ -294,7 +295,7 @@ def plan_site(
             hours = max((s.departure - now).total_seconds() / 3600, 1 / 60)
             need = NEED_MARGIN * remaining / hours / (site.voltage * len(e.used_phases()))
         if remaining == 0.0:
-            hi = lo  # the EV is full: keep it at its minimum, free the rest
+            lo = hi = e.fallback_a  # the EV wants nothing more: its capacity goes to the others
         if s.served_since is not None and s.last_served is not None and now - s.last_served < timedelta(seconds=90):
             credit = (rotation - (now - s.served_since)).total_seconds()
         else:
