@@ -266,3 +266,38 @@ async def test_offline_and_silent_chargers_are_counted_at_what_they_may_draw(ser
     await eventually(lambda: applied(svc)["CP201-B"] == 8.0 and applied(svc)["CP16-A"] == 8.0, 10)
     assert applied(svc)["CP201-A"] == 16.0
     assert max(total for _, total in svc.fake.totals) <= 32.0
+
+
+async def test_charger_reported_limits_enter_the_composite(service: Service) -> None:
+    svc = service
+    svc.fake.add("EMS-1", Protocol.OCPP201, [1])
+    await svc.stub.UpsertCharger(
+        pb.UpsertChargerRequest(
+            charge_point_id="EMS-1", protocol="ocpp2.0.1", evses=[pb.Evse(evse_id=1, phases=[1, 2, 3], max_a=32)]
+        )
+    )
+    # NotifyChargingLimit from the charger's energy manager: 10 A from now on.
+    limit = pb.ChargingSchedule(rate_unit="A", id=1, periods=[pb.SchedulePeriod(start_period=0, limit=10)])
+    await svc.stub.ReportChargingLimit(
+        pb.ReportChargingLimitRequest(
+            charge_point_id="EMS-1", evse_id=0, charging_limit_source="EMS", schedules=[limit]
+        )
+    )
+    composite = await svc.stub.GetCompositeSchedule(
+        pb.GetCompositeScheduleRequest(charge_point_id="EMS-1", evse_id=1, duration=600)
+    )
+    assert [(p.start_period, p.limit) for p in composite.periods] == [(0, 10.0)]
+    active = await svc.stub.ListChargingProfiles(pb.ListChargingProfilesRequest(charge_point_id="EMS-1"))
+    assert [(p.source, p.profile.purpose) for p in active.profiles] == [
+        ("charger", "ChargingStationExternalConstraints")
+    ]
+    # The CSMS never clears it itself (K10); ClearedChargingLimit does.
+    cleared = await svc.stub.ClearChargingProfiles(pb.ClearChargingProfilesRequest(charge_point_id="EMS-1"))
+    assert list(cleared.cleared_profile_ids) == []
+    await svc.stub.ClearChargingLimit(
+        pb.ClearChargingLimitRequest(charge_point_id="EMS-1", charging_limit_source="EMS")
+    )
+    composite = await svc.stub.GetCompositeSchedule(
+        pb.GetCompositeScheduleRequest(charge_point_id="EMS-1", evse_id=1, duration=600)
+    )
+    assert [p.HasField("limit") for p in composite.periods] == [False]

@@ -1201,3 +1201,95 @@ class ReportSessionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportSessionResponse: _TypeAlias = ReportSessionResponse  # noqa: Y015
+
+@_typing.final
+class ReportChargingLimitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    CHARGING_LIMIT_SOURCE_FIELD_NUMBER: _builtins.int
+    IS_GRID_CRITICAL_FIELD_NUMBER: _builtins.int
+    SCHEDULES_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    evse_id: _builtins.int
+    """0: the whole station."""
+    charging_limit_source: _builtins.str
+    """EMS, Other, SO, CSO."""
+    is_grid_critical: _builtins.bool
+    @_builtins.property
+    def schedules(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChargingSchedule]: ...
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        evse_id: _builtins.int = ...,
+        charging_limit_source: _builtins.str = ...,
+        is_grid_critical: _builtins.bool = ...,
+        schedules: _abc.Iterable[Global___ChargingSchedule] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "charging_limit_source", b"charging_limit_source", "evse_id", b"evse_id", "is_grid_critical", b"is_grid_critical", "schedules", b"schedules"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportChargingLimitRequest: _TypeAlias = ReportChargingLimitRequest  # noqa: Y015
+
+@_typing.final
+class ReportChargingLimitResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportChargingLimitResponse: _TypeAlias = ReportChargingLimitResponse  # noqa: Y015
+
+@_typing.final
+class ClearChargingLimitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    CHARGING_LIMIT_SOURCE_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    evse_id: _builtins.int
+    """Absent: every EVSE."""
+    charging_limit_source: _builtins.str
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        evse_id: _builtins.int | None = ...,
+        charging_limit_source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_evse_id", b"_evse_id", "evse_id", b"evse_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_evse_id", b"_evse_id", "charge_point_id", b"charge_point_id", "charging_limit_source", b"charging_limit_source", "evse_id", b"evse_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__evse_id: _TypeAlias = _typing.Literal["evse_id"]  # noqa: Y015
+    _WhichOneofArgType__evse_id: _TypeAlias = _typing.Literal["_evse_id", b"_evse_id"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__evse_id) -> _WhichOneofReturnType__evse_id | None: ...
+
+Global___ClearChargingLimitRequest: _TypeAlias = ClearChargingLimitRequest  # noqa: Y015
+
+@_typing.final
+class ClearChargingLimitResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearChargingLimitResponse: _TypeAlias = ClearChargingLimitResponse  # noqa: Y015

@@ -110,6 +110,16 @@ class SmartChargingServiceStub:
                 request_serializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportSessionRequest.SerializeToString,
                 response_deserializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportSessionResponse.FromString,
                 _registered_method=True)
+        self.ReportChargingLimit = channel.unary_unary(
+                '/chargeplane.smartcharging.v1.SmartChargingService/ReportChargingLimit',
+                request_serializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportChargingLimitRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportChargingLimitResponse.FromString,
+                _registered_method=True)
+        self.ClearChargingLimit = channel.unary_unary(
+                '/chargeplane.smartcharging.v1.SmartChargingService/ClearChargingLimit',
+                request_serializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ClearChargingLimitRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ClearChargingLimitResponse.FromString,
+                _registered_method=True)
 
 
 class SmartChargingServiceServicer:
@@ -216,6 +226,21 @@ class SmartChargingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportChargingLimit(self, request, context):
+        """A limit set on the charger by an external system (2.0.1 NotifyChargingLimit with its
+        schedules): held as the charger's ChargingStationExternalConstraints, in every composite.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearChargingLimit(self, request, context):
+        """2.0.1 ClearedChargingLimit: that external limit is gone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SmartChargingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -288,6 +313,16 @@ def add_SmartChargingServiceServicer_to_server(servicer, server):
                     servicer.ReportSession,
                     request_deserializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportSessionRequest.FromString,
                     response_serializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportSessionResponse.SerializeToString,
+            ),
+            'ReportChargingLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportChargingLimit,
+                    request_deserializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportChargingLimitRequest.FromString,
+                    response_serializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportChargingLimitResponse.SerializeToString,
+            ),
+            'ClearChargingLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearChargingLimit,
+                    request_deserializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ClearChargingLimitRequest.FromString,
+                    response_serializer=chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ClearChargingLimitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -674,6 +709,60 @@ class SmartChargingService:
             '/chargeplane.smartcharging.v1.SmartChargingService/ReportSession',
             chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportSessionRequest.SerializeToString,
             chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportChargingLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.smartcharging.v1.SmartChargingService/ReportChargingLimit',
+            chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportChargingLimitRequest.SerializeToString,
+            chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ReportChargingLimitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearChargingLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.smartcharging.v1.SmartChargingService/ClearChargingLimit',
+            chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ClearChargingLimitRequest.SerializeToString,
+            chargeplane_dot_smartcharging_dot_v1_dot_smartcharging__pb2.ClearChargingLimitResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,12 @@ class SmartChargingServiceStub:
     """What the gateway/registry tell the service about chargers and sessions."""
     SetChargerOnline: _grpc.UnaryUnaryMultiCallable[_smartcharging_pb2.SetChargerOnlineRequest, _smartcharging_pb2.SetChargerOnlineResponse]
     ReportSession: _grpc.UnaryUnaryMultiCallable[_smartcharging_pb2.ReportSessionRequest, _smartcharging_pb2.ReportSessionResponse]
+    ReportChargingLimit: _grpc.UnaryUnaryMultiCallable[_smartcharging_pb2.ReportChargingLimitRequest, _smartcharging_pb2.ReportChargingLimitResponse]
+    """A limit set on the charger by an external system (2.0.1 NotifyChargingLimit with its
+    schedules): held as the charger's ChargingStationExternalConstraints, in every composite.
+    """
+    ClearChargingLimit: _grpc.UnaryUnaryMultiCallable[_smartcharging_pb2.ClearChargingLimitRequest, _smartcharging_pb2.ClearChargingLimitResponse]
+    """2.0.1 ClearedChargingLimit: that external limit is gone."""
 
 @_typing.type_check_only
 class SmartChargingServiceAsyncStub(SmartChargingServiceStub):
@@ -103,6 +109,12 @@ class SmartChargingServiceAsyncStub(SmartChargingServiceStub):
     """What the gateway/registry tell the service about chargers and sessions."""
     SetChargerOnline: _aio.UnaryUnaryMultiCallable[_smartcharging_pb2.SetChargerOnlineRequest, _smartcharging_pb2.SetChargerOnlineResponse]  # type: ignore[assignment]
     ReportSession: _aio.UnaryUnaryMultiCallable[_smartcharging_pb2.ReportSessionRequest, _smartcharging_pb2.ReportSessionResponse]  # type: ignore[assignment]
+    ReportChargingLimit: _aio.UnaryUnaryMultiCallable[_smartcharging_pb2.ReportChargingLimitRequest, _smartcharging_pb2.ReportChargingLimitResponse]  # type: ignore[assignment]
+    """A limit set on the charger by an external system (2.0.1 NotifyChargingLimit with its
+    schedules): held as the charger's ChargingStationExternalConstraints, in every composite.
+    """
+    ClearChargingLimit: _aio.UnaryUnaryMultiCallable[_smartcharging_pb2.ClearChargingLimitRequest, _smartcharging_pb2.ClearChargingLimitResponse]  # type: ignore[assignment]
+    """2.0.1 ClearedChargingLimit: that external limit is gone."""
 
 class SmartChargingServiceServicer(metaclass=_abc_1.ABCMeta):
     """The smart-charging service owns charging profiles (both OCPP versions: validation,
@@ -222,5 +234,23 @@ class SmartChargingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _smartcharging_pb2.ReportSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_smartcharging_pb2.ReportSessionResponse, _abc.Awaitable[_smartcharging_pb2.ReportSessionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReportChargingLimit(
+        self,
+        request: _smartcharging_pb2.ReportChargingLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_smartcharging_pb2.ReportChargingLimitResponse, _abc.Awaitable[_smartcharging_pb2.ReportChargingLimitResponse]]:
+        """A limit set on the charger by an external system (2.0.1 NotifyChargingLimit with its
+        schedules): held as the charger's ChargingStationExternalConstraints, in every composite.
+        """
+
+    @_abc_1.abstractmethod
+    def ClearChargingLimit(
+        self,
+        request: _smartcharging_pb2.ClearChargingLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_smartcharging_pb2.ClearChargingLimitResponse, _abc.Awaitable[_smartcharging_pb2.ClearChargingLimitResponse]]:
+        """2.0.1 ClearedChargingLimit: that external limit is gone."""
 
 def add_SmartChargingServiceServicer_to_server(servicer: SmartChargingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 PLANNER_ID_BASE = 1_900_000_000
 PLANNER_DEFAULT_ID = PLANNER_ID_BASE + 1_000_000
 PLANNER_STACK_LEVEL = 1
+# External limits a charger reports (NotifyChargingLimit) are kept as its profile base + 2e6 + evse.
+CHARGER_LIMIT_ID_BASE = PLANNER_ID_BASE + 2_000_000
 
 
 def utcnow() -> datetime:
@@ -314,6 +316,32 @@ class Engine:
             raise InvalidArgument("event must be started, updated or ended")
         self._wake_site_of(cp)
 
+    async def report_charging_limit(self, cp: str, evse_id: int, profile: ChargingProfile) -> None:
+        """A limit an external system set on the charger (NotifyChargingLimit): the charger
+        holds it as ChargingStationExternalConstraints, so it is in every composite (and in
+        what the planner counts) without a push."""
+        if evse_id < 0:
+            raise InvalidArgument("evse_id must not be negative")
+        at = self.clock()
+        held = self.state.installed.setdefault(cp, {})
+        await self.store.install(cp, evse_id, profile, "charger", [profile.id] if profile.id in held else [], at)
+        held[profile.id] = Installed(evse_id, profile, "charger", at)
+        self._wake_site_of(cp)
+
+    async def clear_charging_limit(self, cp: str, evse_id: int | None) -> list[int]:
+        """ClearedChargingLimit: the external limit (of one EVSE, or all) is gone."""
+        held = self.state.installed.get(cp, {})
+        gone = [
+            pid
+            for pid, i in held.items()
+            if i.source == "charger" and i.profile.purpose is Purpose.EXTERNAL and evse_id in (None, i.evse_id)
+        ]
+        await self.store.clear(cp, gone, "limit cleared by the charger", self.clock())
+        for pid in gone:
+            held.pop(pid, None)
+        self._wake_site_of(cp)
+        return gone
+
     # -- planner pushes ----------------------------------------------------------------
 
     def launch(self, coro: Any) -> None:
@@ -337,5 +365,5 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-__all__ = ["PLANNER_DEFAULT_ID", "PLANNER_ID_BASE", "PLANNER_STACK_LEVEL", "Engine", "utcnow"]
+__all__ = ["CHARGER_LIMIT_ID_BASE", "PLANNER_DEFAULT_ID", "PLANNER_ID_BASE", "PLANNER_STACK_LEVEL", "Engine", "utcnow"]
 _ = timedelta

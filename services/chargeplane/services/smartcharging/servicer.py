@@ -22,7 +22,7 @@ from .convert import (
     steps_from_pb,
     ts,
 )
-from .engine import Engine
+from .engine import CHARGER_LIMIT_ID_BASE, Engine
 from .sender import ClearCriteria
 from .state import EvseSpec
 from .store import ActiveProfile, PushRow
@@ -266,6 +266,34 @@ class SmartChargingServicer(pb_grpc.SmartChargingServiceServicer):
             _cp(request.charge_point_id), request.evse_id, request.transaction_id, request.event, at, needs
         )
         return pb.ReportSessionResponse()
+
+    @translate_errors
+    @_rules
+    async def ReportChargingLimit(
+        self, request: pb.ReportChargingLimitRequest, context: Any
+    ) -> pb.ReportChargingLimitResponse:
+        if request.evse_id < 0 or not request.schedules:
+            raise InvalidArgument("evse_id (>= 0) and at least one schedule are required")
+        # Kept as the charger holds it: an Absolute external-constraints profile (a schedule
+        # without a start runs from the moment it is reported).
+        holder = pb.ChargingProfile(
+            id=CHARGER_LIMIT_ID_BASE + request.evse_id,
+            stack_level=0,
+            purpose="ChargingStationExternalConstraints",
+            kind="Absolute",
+        )
+        holder.schedules.extend(request.schedules)
+        profile = profile_from_pb(holder)
+        await self.engine.report_charging_limit(_cp(request.charge_point_id), request.evse_id, profile)
+        return pb.ReportChargingLimitResponse()
+
+    @translate_errors
+    async def ClearChargingLimit(
+        self, request: pb.ClearChargingLimitRequest, context: Any
+    ) -> pb.ClearChargingLimitResponse:
+        evse = request.evse_id if request.HasField("evse_id") else None
+        await self.engine.clear_charging_limit(_cp(request.charge_point_id), evse)
+        return pb.ClearChargingLimitResponse()
 
 
 _ = NotFound
