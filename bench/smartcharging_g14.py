@@ -49,7 +49,9 @@ from chargeplane.domain.smartcharging.planner import (
     LimitUnit,
     Session,
     Site,
+    Steps,
     Strategy,
+    highest,
     plan_site,
     safe_pushes,
     step_at,
@@ -225,8 +227,12 @@ def simulate(seed: int, quick: bool) -> dict[str, Any]:
     # A change (arrival, departure, announcement, meter step) and the pushes made for it:
     # from its re-plan until the next change, held-back increases included.
     changes: list[dict[str, Any]] = []
-    owner: dict[str, dict[str, Any]] = {}  # EVSE key -> the change its push in flight serves
-    in_flight: dict[str, tuple[float, tuple[tuple[datetime, float], ...]]] = {}
+    owner: dict[int, dict[str, Any]] = {}  # push -> the change it serves
+    # Per EVSE, its pushes in flight in order; per charger, when its connection is free again
+    # (one CALL outstanding per connection: a charger answers its pushes one after another).
+    in_flight: dict[str, deque[tuple[int, Steps]]] = {}
+    busy_until: dict[str, float] = {}
+    push_ids = itertools.count()
     overshoot_a_s = 0.0
     unannounced_a_s = 0.0
     rejected = sent = turned_away = 0
@@ -304,19 +310,24 @@ def simulate(seed: int, quick: bool) -> dict[str, Any]:
             cp = push.key.split("/")[0]
             if cp in world.offline:
                 continue
-            world.evses[push.key] = replace(world.evses[push.key], pending=push.limits)
-            in_flight[push.key] = (now, push.limits)
+            old = world.evses[push.key].pending
+            pending = push.limits if old is None else highest(old, push.limits)
+            world.evses[push.key] = replace(world.evses[push.key], pending=pending, last_sent=push.limits)
+            pid = next(push_ids)
+            in_flight.setdefault(push.key, deque()).append((pid, push.limits))
             sent += 1
-            at(now + rng.uniform(0.2, 1.5), "answer", push.key)
+            on_wire = max(planned_at, busy_until.get(cp, 0.0))
+            busy_until[cp] = on_wire + rng.uniform(0.2, 1.5)
+            at(busy_until[cp], "answer", (push.key, pid))
             if current is not None:
-                current["open"].add(push.key)
-                current["sent"] = planned_at
-                owner[push.key] = current
+                current["open"].add(pid)
+                current["sent"] = max(current["sent"] or 0.0, on_wire)
+                owner[pid] = current
 
-    def settled(key: str, now: float) -> None:
-        change = owner.pop(key, None)
+    def settled(pid: int, now: float) -> None:
+        change = owner.pop(pid, None)
         if change is not None:
-            change["open"].discard(key)
+            change["open"].discard(pid)
             change["last"] = now
 
     def change(now: float, measured: bool = True) -> None:
@@ -347,9 +358,9 @@ def simulate(seed: int, quick: bool) -> dict[str, Any]:
             integrate(gone, world.evses[key], now)
             world.done.append(gone)
             # The charger drops the transaction's TxProfile; a push in flight is moot.
-            world.evses[key] = replace(world.evses[key], session=None, committed=(), pending=None)
-            in_flight.pop(key, None)
-            settled(key, now)
+            world.evses[key] = replace(world.evses[key], session=None, committed=(), pending=None, last_sent=None)
+            for pid, _ in in_flight.pop(key, deque()):
+                settled(pid, now)
             change(now)
         elif kind == "announce":
             steps = (
@@ -381,20 +392,25 @@ def simulate(seed: int, quick: bool) -> dict[str, Any]:
                 if key.startswith(f"{data}/"):
                     world.evses[key] = replace(world.evses[key], online=True)
         elif kind == "answer":
-            key = data
-            if key not in in_flight:
-                continue
-            _, limits = in_flight.pop(key)
-            settled(key, now)
+            key, pid = data
+            queue = in_flight.get(key)
+            if not queue or queue[0][0] != pid:
+                continue  # the session ended meanwhile
+            _, limits = queue.popleft()
+            settled(pid, now)
+            rest: Steps | None = None
+            for _, later in queue:
+                rest = later if rest is None else highest(rest, later)
             evse = world.evses[key]
             plugged = world.evs.get(key)
             if plugged is not None:
                 integrate(plugged, evse, now)
+            last = queue[-1][1] if queue else None
             if rng.random() < 0.01:
                 rejected += 1
-                world.evses[key] = replace(evse, pending=None)
+                world.evses[key] = replace(evse, pending=rest, last_sent=last)
             else:
-                world.evses[key] = replace(evse, committed=limits, pending=None)
+                world.evses[key] = replace(evse, committed=limits, pending=rest, last_sent=last)
             # Answers come in bursts: like the site loop, one re-plan for a burst (20 ms).
             if not replan_due:
                 replan_due = True

@@ -167,3 +167,19 @@ def test_offline_and_idle_evses_count_at_their_fallback() -> None:
     active = evse("on/1", fallback_a=6)
     limits = now_limits(site, [idle, offline, active])
     assert limits == {"on/1": 16.0}  # 32 - 6 (idle) - 10 (offline, at its accepted limit)
+
+
+def test_behind_a_push_in_flight_only_lower_limits_follow() -> None:
+    site = Site("s", 32)
+    before = NOW - timedelta(minutes=1)
+    a = evse("a/1", committed=((before, 26.0),))
+    b = evse("b/1", committed=((before, 6.0),), pending=((before, 6.0),))
+    plan = plan_site(site, [a, b], NOW)
+    assert plan.segments[0].limits == {"a/1": 16.0, "b/1": 16.0}
+    pushes = {p.key: p for p in safe_pushes(site, [a, b], plan, None)}
+    # b's rise waits for its answer and a's decrease; a's decrease goes now.
+    assert set(pushes) == {"a/1"}
+    # A lower limit may follow a push in flight at once (the charger answers in order).
+    c = evse("c/1", committed=((before, 20.0),), pending=((before, 18.0),))
+    plan = plan_site(site, [c, evse("d/1")], NOW)
+    assert [p.key for p in safe_pushes(site, [c, evse("d/1")], plan, None)] == ["c/1"]

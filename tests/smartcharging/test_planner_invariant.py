@@ -23,8 +23,10 @@ from chargeplane.domain.smartcharging.planner import (
     PeakWindow,
     Session,
     Site,
+    Steps,
     Strategy,
     check_moments,
+    highest,
     plan_site,
     safe_pushes,
     usage_at,
@@ -102,14 +104,20 @@ def worlds(draw: st.DrawFn) -> tuple[Site, list[EvseState], list[tuple[str, int,
     return site, evses, steps
 
 
-def _answer(e: EvseState, choice: int) -> EvseState:
-    if e.pending is None:
+def _answer(e: EvseState, queue: list[Steps], choice: int) -> EvseState:
+    """The charger answers its oldest push in flight (they are answered in order)."""
+    if not queue:
         return e
+    if choice % 3 == 2:
+        return e  # no answer yet
+    first = queue.pop(0)
+    rest = None
+    for limits in queue:
+        rest = limits if rest is None else highest(rest, limits)
+    last = queue[-1] if queue else None
     if choice % 3 == 0:
-        return replace(e, committed=e.pending, pending=None)  # Accepted
-    if choice % 3 == 1:
-        return replace(e, pending=None)  # Rejected, or an error: the old limits stay
-    return e  # no answer yet
+        return replace(e, committed=first, pending=rest, last_sent=last)  # Accepted
+    return replace(e, pending=rest, last_sent=last)  # Rejected, or an error: the old limits stay
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -119,6 +127,7 @@ def test_limits_sent_never_exceed_the_site_limit(
 ) -> None:
     site, evses, steps = world
     now = T0
+    queues: dict[str, list[Steps]] = {e.key: [] for e in evses}
     assert _fits(site, evses, now)
     for action, index, r in steps:
         e = evses[index]
@@ -134,7 +143,8 @@ def test_limits_sent_never_exceed_the_site_limit(
             evses[index] = replace(e, session=session)
         elif action == "stop" and e.session is not None:
             # The charger drops the transaction's TxProfile; its TxDefaultProfile remains.
-            evses[index] = replace(e, session=None, committed=(), pending=None)
+            evses[index] = replace(e, session=None, committed=(), pending=None, last_sent=None)
+            queues[e.key].clear()
         elif action == "offline":
             evses[index] = replace(e, online=False)
         elif action == "online":
@@ -145,9 +155,12 @@ def test_limits_sent_never_exceed_the_site_limit(
         plan = plan_site(site, evses, now)
         for push in safe_pushes(site, evses, plan, None):
             i = next(k for k, x in enumerate(evses) if x.key == push.key)
-            evses[i] = replace(evses[i], pending=push.limits)
+            old = evses[i].pending
+            pending = push.limits if old is None else highest(old, push.limits)
+            evses[i] = replace(evses[i], pending=pending, last_sent=push.limits)
+            queues[push.key].append(push.limits)
         assert _fits(site, evses, now), "with pushes in flight"
-        evses = [_answer(x, r + k) for k, x in enumerate(evses)]
+        evses = [_answer(x, queues[x.key], r + k) for k, x in enumerate(evses)]
         assert _fits(site, evses, now), "after the answers"
 
 

@@ -124,9 +124,12 @@ async def test_four_chargers_share_32_a_and_never_exceed_it(service: Service) ->
     await eventually(lambda: sum(applied(svc).values()) <= 12.0 and max(applied(svc).values()) == 6.0, 10)
     # What the chargers may draw never added up to more than 32 A; after the limit, 12 A.
     assert max(total for _, total in svc.fake.totals) <= 32.0
-    plan = await svc.stub.GetSitePlan(pb.GetSitePlanRequest(site_id="depot"))
-    assert plan.headroom_a >= 0
-    assert sum(e.reserved_a for e in plan.evses) <= 12.0
+
+    async def plan_settled() -> bool:
+        plan = await svc.stub.GetSitePlan(pb.GetSitePlanRequest(site_id="depot"))
+        return plan.headroom_a >= 0 and sum(e.reserved_a for e in plan.evses) <= 12.0
+
+    await eventually(plan_settled, 10)
     pushes = await svc.stub.ListPushes(pb.ListPushesRequest(charge_point_id="CP201-A"))
     assert pushes.pushes and all(p.status == "Accepted" for p in pushes.pushes)
     assert {p.source for p in pushes.pushes} == {"planner"}

@@ -2,10 +2,11 @@
 
 While a push is in flight the charger may apply the old or the new limits, so it counts
 at the larger of both; after a rejection or no answer it keeps the old ones. Decreases are
-therefore always safe to send, and an increase is sent only when, with every push of this
-round counted at max(old, new), each site phase and the total power stay within the limit
-at every segment of the plan. Increases held back now go out once the decreases are
-accepted (the next round): at most two round trips to reach any plan.
+therefore always safe to send — also behind a push still in flight, as long as they ask
+for no more than the EVSE may already draw — and an increase is sent only when, with every
+push of this round counted at max(old, new), each site phase and the total power stay
+within the limit at every segment of the plan. Increases held back now go out once the
+decreases are accepted (the next round): at most two round trips to reach any plan.
 """
 
 from __future__ import annotations
@@ -70,10 +71,19 @@ def safe_pushes(site: Site, evses: Sequence[EvseState], plan: Plan, building: Bu
     increases: list[Push] = []
     for key in sorted(plan.planned):
         evse = by_key.get(key)
-        if evse is None or not evse.online or evse.pending is not None:
-            continue  # one push in flight per EVSE
+        if evse is None or not evse.online:
+            continue
         limits = tuple(plan.limits_for(key))
-        if not limits or _same(limits, evse.committed, plan.at):
+        if not limits:
+            continue
+        if evse.pending is not None:
+            # Behind a push in flight (the charger answers them in order) only what it may
+            # already draw: nothing rises, the change does not wait for the first answer.
+            lower = all(step_at(limits, t) <= evse.reserved_at(t) + 1e-9 for t in moments)
+            if lower and not _same(limits, evse.last_sent or evse.pending, plan.at):
+                out.append(Push(key, limits, True))
+            continue
+        if _same(limits, evse.committed, plan.at):
             continue
         if all(step_at(limits, t) <= step_at(evse.committed, t) + 1e-9 for t in moments):
             out.append(Push(key, limits, True))

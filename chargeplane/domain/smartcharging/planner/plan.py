@@ -39,7 +39,7 @@ from .site import BuildingLoad, Capacity, Site, Strategy, segment_starts
 NEED_MARGIN = 1.25
 TAIL = timedelta(days=8)  # how far the last step of a plan must be safe (covers weekly windows)
 
-__all__ = ["EvseState", "Plan", "Segment", "Session", "Steps", "plan_site", "step_at"]
+__all__ = ["EvseState", "Plan", "Segment", "Session", "Steps", "highest", "plan_site", "step_at"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,8 @@ class EvseState:
     online: bool = True
     fallback_a: float = 0.0  # its TxDefaultProfile limit
     committed: Steps = ()  # the TxProfile limits it accepted: (from, amps) in time order
-    pending: Steps | None = None  # limits sent and not yet answered
+    pending: Steps | None = None  # limits sent and not yet answered (the highest, when several)
+    last_sent: Steps | None = None  # the latest of those (what the charger ends up with if all land)
     responsive: bool = True  # False: a push went unanswered (timeout): it may hold either limit
 
     def used_phases(self) -> tuple[int, ...]:
@@ -101,6 +102,17 @@ class EvseState:
 
 
 Steps = tuple[tuple[datetime, float], ...]
+
+
+def highest(a: Steps, b: Steps) -> Steps:
+    """The step function max(a, b)."""
+    moments = sorted({t for t, _ in a} | {t for t, _ in b})
+    out: list[tuple[datetime, float]] = []
+    for t in moments:
+        value = max(step_at(a, t), step_at(b, t))
+        if not out or out[-1][1] != value:
+            out.append((t, value))
+    return tuple(out)
 
 
 def step_at(steps: Steps, at: datetime) -> float:
@@ -204,7 +216,8 @@ def _sticky(
     rises back to the held value, and keep a held value above a small drop when what the
     others were given leaves room for it."""
     out = list(final)
-    held = [step_at(c.evse.committed, at) for c in admitted]
+    # What each will hold: its latest push in flight, else what it accepted.
+    held = [step_at(c.evse.last_sent or c.evse.committed, at) for c in admitted]
     used = {r: 0.0 for r in res}
     for c, a in zip(admitted, out, strict=True):
         for r, k in c.coef.items():

@@ -69,6 +69,7 @@ class Engine:
         self.loops: dict[str, SiteLoop] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flight_keys = itertools.count(1)
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -116,6 +117,12 @@ class Engine:
 
     # -- profiles ----------------------------------------------------------------------
 
+    def _lock(self, cp: str) -> asyncio.Lock:
+        lock = self._locks.get(cp)
+        if lock is None:
+            lock = self._locks[cp] = asyncio.Lock()
+        return lock
+
     def begin_push(self, cp: str, evse_id: int, profile: ChargingProfile) -> int:
         """Count `profile` as possibly applied from now on (synchronously: a re-plan that
         runs while the push is being recorded must already see it)."""
@@ -136,30 +143,33 @@ class Engine:
             if flight is not None:
                 self.state.in_flight.get(cp, {}).pop(flight, None)
             raise
-        replaced = [r.profile.id for r in replaced_profiles(evse_id, profile, ctx)]
         key = flight if flight is not None else self.begin_push(cp, evse_id, profile)
         flying = self.state.in_flight.setdefault(cp, {})
-        payload = {"evse_id": evse_id, "profile": profile.model_dump(mode="json", exclude_none=True)}
-        push_id = await self.store.new_push(cp, evse_id, "set", profile.id, source, payload)
-        answer = await self._ask(self.sender.set_profile(cp, evse_id, profile))
-        if answer.status is PushStatus.ACCEPTED:
-            at = self.clock()
-            await self.store.install(cp, evse_id, profile, source, replaced, at)
-            held = self.state.installed.setdefault(cp, {})
-            for pid in replaced:
-                held.pop(pid, None)
-            held[profile.id] = Installed(evse_id, profile, source, at)
-            # Earlier unanswered pushes of this id are superseded by this one.
-            for other in [k for k, (_, p) in flying.items() if p.id == profile.id and k <= key]:
-                flying.pop(other, None)
-                self.state.unanswered.get(cp, set()).discard(other)
-        elif answer.status.definitive:
-            flying.pop(key, None)
-        else:
-            self.state.unanswered.setdefault(cp, set()).add(key)
-        # else (timeout, error after sending): the charger may apply it; it keeps counting
-        # until a later accepted push of the same id supersedes it.
-        row = await self.store.answer_push(push_id, answer.status.value, answer.detail)
+        async with self._lock(cp):  # one at a time per charger, in the order chosen
+            # What it replaces, once the pushes before it are settled.
+            ctx = self.state.context(cp, self.clock())
+            replaced = [r.profile.id for r in replaced_profiles(evse_id, profile, ctx)]
+            payload = {"evse_id": evse_id, "profile": profile.model_dump(mode="json", exclude_none=True)}
+            push_id = await self.store.new_push(cp, evse_id, "set", profile.id, source, payload)
+            answer = await self._ask(self.sender.set_profile(cp, evse_id, profile))
+            if answer.status is PushStatus.ACCEPTED:
+                at = self.clock()
+                await self.store.install(cp, evse_id, profile, source, replaced, at)
+                held = self.state.installed.setdefault(cp, {})
+                for pid in replaced:
+                    held.pop(pid, None)
+                held[profile.id] = Installed(evse_id, profile, source, at)
+                # Earlier unanswered pushes of this id are superseded by this one.
+                for other in [k for k, (_, p) in flying.items() if p.id == profile.id and k <= key]:
+                    flying.pop(other, None)
+                    self.state.unanswered.get(cp, set()).discard(other)
+            elif answer.status.definitive:
+                flying.pop(key, None)
+            else:
+                # Timeout, or an error after sending: the charger may apply it; it keeps
+                # counting until a later accepted push of the same id supersedes it.
+                self.state.unanswered.setdefault(cp, set()).add(key)
+            row = await self.store.answer_push(push_id, answer.status.value, answer.detail)
         self._count("set", answer)
         self._wake_site_of(cp)
         return row, answer.status is PushStatus.ACCEPTED

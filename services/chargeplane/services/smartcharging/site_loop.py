@@ -116,7 +116,6 @@ class SiteLoop:
             cp, evse_id = push.key.rsplit("/", 1)
             profile = self._tx_profile(by_key[push.key], int(evse_id), push.limits, now)
             if profile is not None:
-                self._held[push.key] = clock + self.engine.push_timeout
                 flight = engine.begin_push(cp, int(evse_id), profile)
                 engine.launch(self._push(push.key, cp, int(evse_id), profile, flight))
         self._defaults(site.default_limit_a, evses, site, building, now)

@@ -23,7 +23,7 @@ from chargeplane.domain.smartcharging import (
     StationContext,
     composite_schedule,
 )
-from chargeplane.domain.smartcharging.planner import EvseState, Session, Steps
+from chargeplane.domain.smartcharging.planner import EvseState, Session, Steps, highest
 
 WINDOW = timedelta(days=2)  # how far ahead accepted limits are expanded for the planner
 
@@ -141,17 +141,23 @@ class State:
         for charger in self.site_chargers(site_id):
             cp = charger.charge_point_id
             held = self.installed_profiles(cp)
+            held_by_id = {i.profile.id: i for i in held}
             flight = self.in_flight.get(cp, {})
             for evse in charger.evses.values():
                 info = self.sessions.get((cp, evse.evse_id))
                 tx = ActiveTransaction(info.transaction_id, info.started_at) if info else None
                 committed = _steps(held, evse, now, tx, voltage)
                 fallback = max(a for _, a in _steps(held, evse, now, None, voltage))
-                pending = None
-                if flight:
-                    flying = self.installed_profiles(cp, flight_at=now)
-                    pending = _steps(flying, evse, now, tx, voltage)
-                    fallback = max(fallback, *(a for _, a in _steps(flying, evse, now, None, voltage)))
+                pending = last_sent = None
+                for flight_evse, profile in flight.values():  # in the order they were chosen
+                    if flight_evse not in (0, evse.evse_id):
+                        continue
+                    # Each push in flight on its own: the charger may end up on any of them.
+                    flying = {**held_by_id, profile.id: InstalledProfile(flight_evse, profile, now)}
+                    steps = _steps(flying.values(), evse, now, tx, voltage)
+                    pending = steps if pending is None else highest(pending, steps)
+                    last_sent = steps
+                    fallback = max(fallback, *(a for _, a in _steps(flying.values(), evse, now, None, voltage)))
                 lost = self.unanswered.get(cp, set())
                 responsive = not any(flight[k][0] in (0, evse.evse_id) for k in lost if k in flight)
                 out.append(
@@ -165,6 +171,7 @@ class State:
                         fallback_a=fallback,
                         committed=committed,
                         pending=pending,
+                        last_sent=last_sent,
                         responsive=responsive,
                     )
                 )
