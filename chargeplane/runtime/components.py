@@ -129,8 +129,14 @@ async def add_smartcharging(
                 ca_file=settings.openadr_ca_file or None,
             ),
         )
-        await ven.start()
-        stack.push_async_callback(ven.stop)
+        task = asyncio.create_task(ven.keep_registered(), name="openadr-ven")
+
+        async def stop_ven() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await ven.stop()
+
+        stack.push_async_callback(stop_ven)
     return engine
 
 

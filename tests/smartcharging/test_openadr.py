@@ -152,3 +152,30 @@ async def test_a_vtn_event_limits_the_site_before_it_starts(service: Service, vt
     finally:
         await ven.stop()
     assert max(total for _, total in svc.fake.totals) <= 32.0
+
+
+async def test_the_ven_waits_for_an_unreachable_vtn(service: Service) -> None:  # noqa: F811
+    from chargeplane.pb.smartcharging.v1 import smartcharging_pb2 as pb
+
+    await service.stub.PutSite(pb.PutSiteRequest(site=pb.Site(id="depot", grid_limit=32, grid_unit="A", phases=3)))
+    port = free_port()
+    ven = OpenAdrVen(service.engine, VenConfig(f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b", "late-ven", ["depot"]))
+    task = asyncio.create_task(ven.keep_registered(retry=0.5))
+    try:
+        await asyncio.sleep(0)  # the first attempts find nobody listening
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.smartcharging.vtn", str(port), json.dumps(DISPATCH[:1]),
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        vtn = Vtn(proc, port)
+        try:
+            await eventually(lambda: vtn.seen("REGISTERED ven-late-ven"), 30)
+            await eventually(lambda: vtn.seen("OPT"), 20)
+            await asyncio.wait_for(task, 10)
+        finally:
+            proc.terminate()
+            await proc.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await ven.stop()

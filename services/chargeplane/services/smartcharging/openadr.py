@@ -18,6 +18,7 @@ Cancelled and completed events are removed from the schedule.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -140,9 +141,22 @@ class OpenAdrVen:
             )
         await self.client.run()
 
+    async def keep_registered(self, retry: float = 30.0) -> None:
+        """Register (and poll) until stopped; an unreachable VTN is retried every `retry` s."""
+        while True:
+            try:
+                await self.start()
+            except Exception as exc:  # noqa: BLE001 - network or VTN failure: try again later
+                log.warning("OpenADR VTN %s unreachable: %s", self.config.vtn_url, exc)
+            if self.client is not None and self.client.registration_id:
+                return
+            await self.stop()
+            await asyncio.sleep(retry)
+
     async def stop(self) -> None:
         if self.client is not None and self.client.client_session is not None:
             await self.client.stop()
+            self.client.client_session = None
 
     def _site_power(self, site_id: str) -> Any:
         """What the site's EVSEs may draw now (W): the telemetry the VTN asks for."""
