@@ -15,6 +15,11 @@ For EVSE 0 (the grid connection of the whole station) only the station-wide purp
 ChargingStationMaxProfile and ChargingStationExternalConstraints of EVSE 0.
 
 A second where no profile sets a limit has limit None (the charger's own hardware limit).
+
+One reading to know: 1.6 §3.13.2 picks the prevailing profile by stack level among those
+*valid* (validFrom/validTo) at that time, and says nothing of a second its schedule does
+not cover (before startSchedule, after duration). We let a lower level show through there,
+as 2.0.1 states it at schedule level and as charger stacks (e.g. EVerest libocpp) do.
 """
 
 from __future__ import annotations
