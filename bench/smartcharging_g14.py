@@ -5,8 +5,9 @@ service's site loop does — re-plan after every event, push what `safe_pushes` 
 discrete-event simulation of the site: EVs arrive and leave (morning workplace peak, evening
 peak), 1- and 3-phase EVs on EVSEs with phase rotation, token-group priorities and
 departure/energy needs (NotifyEVChargingNeeds); chargers answer pushes after 0.2-1.5 s
-(`--latency`), one at a time per connection, 1 % reject, one charger is offline for an hour; a demand-response event (an external limit
-announced 30 minutes ahead, 17:00-18:30) and a building-load step nobody announced.
+(`--latency`), one at a time per connection, 1 % reject, one charger is offline for an
+hour; a demand-response event (an external limit announced 30 minutes ahead, 17:00-18:30)
+and a building-load step nobody announced.
 
 Figures (budget, DESIGN.md §5 G14):
 - overshoot: time-weighted excess of the limits the chargers hold (accepted or in flight,
