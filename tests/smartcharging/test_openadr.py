@@ -103,6 +103,7 @@ DISPATCH = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vtn", [DISPATCH], indirect=True)
 async def test_a_vtn_event_limits_the_site_before_it_starts(service: Service, vtn: Vtn) -> None:  # noqa: F811
     svc = service
@@ -154,6 +155,7 @@ async def test_a_vtn_event_limits_the_site_before_it_starts(service: Service, vt
     assert max(total for _, total in svc.fake.totals) <= 32.0
 
 
+@pytest.mark.slow
 async def test_the_ven_waits_for_an_unreachable_vtn(service: Service) -> None:  # noqa: F811
     from chargeplane.pb.smartcharging.v1 import smartcharging_pb2 as pb
 
