@@ -198,10 +198,10 @@ class SmartChargingServicer(pb_grpc.SmartChargingServiceServicer):
     async def GetSitePlan(self, request: pb.GetSitePlanRequest, context: Any) -> pb.GetSitePlanResponse:
         self.engine.site(request.site_id)
         loop = self.engine.loops.get(request.site_id)
-        snap = loop.replan() if loop is not None and loop.last is None else (loop.last if loop else None)
         out = pb.GetSitePlanResponse()
-        if snap is None:
+        if loop is None:
             return out
+        snap = loop.preview()  # the site as it is now (in-flight pushes counted), not the last loop run
         out.planned_at.CopyFrom(ts(snap.planned_at))
         now_limits = snap.plan.segments[0].limits if snap.plan.segments else {}
         for e in snap.evses:

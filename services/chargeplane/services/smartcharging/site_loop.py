@@ -88,6 +88,21 @@ class SiteLoop:
                 log.exception("re-planning site %s failed", self.site_id)
                 self._next = min(self.interval, 5.0)
 
+    def preview(self) -> Snapshot:
+        """The plan for the site as it is now, without acting on it."""
+        engine = self.engine
+        site = engine.site_model(self.site_id)
+        now = engine.clock()
+        evses = engine.state.evse_states(self.site_id, now, site.voltage)
+        load = engine.state.building.get(self.site_id)
+        building = BuildingLoad(load[0], load[1]) if load else None
+        started = time.perf_counter()
+        plan = plan_site(site, evses, now, building=building)
+        elapsed = time.perf_counter() - started
+        cap = site.capacity(now, building, margin=False)
+        spare = headroom(site, evses, now, building)
+        return Snapshot(now, plan, tuple(evses), usage_at(evses, now), dict(cap.phase_a), spare, elapsed)
+
     def replan(self) -> Snapshot:
         engine = self.engine
         site = engine.site_model(self.site_id)
