@@ -11,7 +11,7 @@ import orjson
 from bench.suite import Options, Suite
 from bench.table import render, render_markdown
 
-IDS = ("G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G10", "G11", "G12", "G15")
+IDS = ("G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G10", "G11", "G12", "G14", "G15")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ DRIVERS = {
     "G8": "route_g8",
     "G11": "tx_g11_copy",
     "G15": "billing_g15",
+    "G14": "smartcharging_g14",
 }
 
 

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     stripe_api_base: str = ""  # another Stripe API address (tests); default api.stripe.com
     invoice_issuer: str = "chargeplane CPO"  # name and address printed on invoices
     invoice_issuer_vat_id: str = ""
+    # Smart charging: an OpenADR 2.0b VEN (off without a VTN URL) whose events limit these sites.
+    openadr_vtn_url: str = ""  # e.g. https://vtn.example/OpenADR2/Simple/2.0b
+    openadr_ven_name: str = "chargeplane"
+    openadr_ven_id: str = ""  # empty: assigned by the VTN
+    openadr_sites: str = ""  # comma-separated site ids the VTN's events apply to
+    openadr_cert: str = ""  # PEM files for signed messages / TLS (optional)
+    openadr_key: str = ""
+    openadr_ca_file: str = ""
 
     # Telemetry.
     log_level: str = "INFO"

@@ -116,7 +116,10 @@ def run(
 
 
 @click.command()
-@click.argument("component", type=click.Choice(["gateway", "registry", "auth", "transactions", "billing", "api"]))
+@click.argument(
+    "component",
+    type=click.Choice(["gateway", "registry", "auth", "transactions", "billing", "smartcharging", "api"]),
+)
 def serve(component: str) -> None:
     """Run one component per process (as the Kubernetes pods do); configured by CHARGEPLANE_* env."""
     from chargeplane.runtime import components as c
@@ -137,10 +140,6 @@ def serve(component: str) -> None:
                 c.add_registry(grpc_srv, settings, pool, c.open_redis(stack, settings))
                 await c.start_grpc(stack, grpc_srv)
                 log.info("registry serving gRPC on %s:%d", settings.grpc_host, grpc_srv.port)
-                if settings.metrics_port:  # gRPC-only process: /metrics on its own port
-                    from prometheus_client import start_http_server
-
-                    start_http_server(settings.metrics_port, addr=settings.grpc_host)
             elif component in ("auth", "transactions"):
                 pool = await c.open_pool(stack, settings)
                 grpc_srv = c.grpc_server(settings, settings.grpc_port)
@@ -156,10 +155,12 @@ def serve(component: str) -> None:
                 c.add_billing(stack, grpc_srv, settings, pool)
                 await c.start_grpc(stack, grpc_srv)
                 log.info("billing serving gRPC on %s:%d", settings.grpc_host, grpc_srv.port)
-                if settings.metrics_port:  # gRPC-only process: /metrics on its own port
-                    from prometheus_client import start_http_server
-
-                    start_http_server(settings.metrics_port, addr=settings.grpc_host)
+            elif component == "smartcharging":
+                pool = await c.open_pool(stack, settings)
+                grpc_srv = c.grpc_server(settings, settings.grpc_port)
+                await c.add_smartcharging(stack, grpc_srv, settings, pool, c.open_redis(stack, settings))
+                await c.start_grpc(stack, grpc_srv)
+                log.info("smartcharging serving gRPC on %s:%d", settings.grpc_host, grpc_srv.port)
             elif component == "gateway":
                 grpc_srv = c.grpc_server(settings, settings.gateway_grpc_port)
                 port = grpc_srv.port
@@ -187,6 +188,11 @@ def serve(component: str) -> None:
                 await c.start_grpc(stack, grpc_srv)
                 port = await c.serve_rest(stack, settings, api)
                 log.info("api serving REST on %s:%d, gRPC on %d", settings.api_host, port, grpc_srv.port)
+            if settings.metrics_port and component not in ("gateway", "api"):
+                # A gRPC-only process serves /metrics on its own port (gateway and api: on theirs).
+                from prometheus_client import start_http_server
+
+                start_http_server(settings.metrics_port, addr=settings.grpc_host)
             await stop.wait()
 
     _run_until_signal(main)

@@ -94,6 +94,49 @@ def add_billing(stack: contextlib.AsyncExitStack, grpc_srv: GrpcServer, settings
     stack.push_async_callback(workers.stop)
 
 
+async def add_smartcharging(
+    stack: contextlib.AsyncExitStack, grpc_srv: GrpcServer, settings: Settings, pool: asyncpg.Pool, redis: Redis
+) -> Any:
+    """The smart-charging service and its planner loops (started here, stopped with the stack).
+    Until command routing is shared, its pushes are recorded as not sent (UnroutedSender)."""
+    from chargeplane.services.smartcharging import UnroutedSender, add_to_server
+
+    engine = await add_to_server(
+        grpc_srv.server,
+        pool,
+        redis,
+        UnroutedSender(),
+        health_servicer=grpc_srv.health_servicer,
+        push_timeout=settings.call_timeout + 5,
+    )
+    await engine.start()
+    stack.push_async_callback(engine.stop)
+    if settings.openadr_vtn_url:
+        from chargeplane.services.smartcharging.openadr import OpenAdrVen, VenConfig
+
+        ven = OpenAdrVen(
+            engine,
+            VenConfig(
+                settings.openadr_vtn_url,
+                settings.openadr_ven_name,
+                [s.strip() for s in settings.openadr_sites.split(",") if s.strip()],
+                ven_id=settings.openadr_ven_id or None,
+                cert=settings.openadr_cert or None,
+                key=settings.openadr_key or None,
+                ca_file=settings.openadr_ca_file or None,
+            ),
+        )
+        task = asyncio.create_task(ven.keep_registered(), name="openadr-ven")
+
+        async def stop_ven() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await ven.stop()
+
+        stack.push_async_callback(stop_ven)
+    return engine
+
+
 def build_gateway(
     settings: Settings,
     redis: Redis,
@@ -258,6 +301,7 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
         add_auth(grpc_srv, settings, pool, redis)
         add_transactions(stack, grpc_srv, settings, pool, redis)
         add_billing(stack, grpc_srv, settings, pool)
+        await add_smartcharging(stack, grpc_srv, settings, pool, redis)
         registry = await open_channel(stack, settings.registry_address or own)
         auth = await open_channel(stack, settings.auth_address or own)
         transactions = await open_channel(stack, settings.transactions_address or own)

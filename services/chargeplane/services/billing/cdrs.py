@@ -19,7 +19,7 @@ from chargeplane.config import Settings
 from chargeplane.domain.billing.cdr import Cdr
 from chargeplane.domain.billing.cdr_builder import build_cdr, credit_cdr, vat_lines
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
-from chargeplane.rpc_errors import InvalidArgument, NotFound
+from chargeplane.rpc.errors import InvalidArgument, NotFound
 
 from .convert import info_of, location_of, session_from_json, session_json, session_of, ts
 from .issuer import COLUMNS, CdrIssuer, Issued

@@ -21,7 +21,7 @@ from chargeplane.domain.billing.costing import Cost
 from chargeplane.domain.billing.money import amount
 from chargeplane.domain.billing.session import ChargingState, MeterSample, Reservation, Session, StateChange
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
-from chargeplane.rpc_errors import InvalidArgument
+from chargeplane.rpc.errors import InvalidArgument
 
 _STATES = {
     pb.CHARGING_STATE_CHARGING: ChargingState.CHARGING,

@@ -21,7 +21,7 @@ from fpdf import FPDF
 
 from chargeplane.config import Settings
 from chargeplane.domain.billing.money import minor_units
-from chargeplane.rpc_errors import InvalidArgument, NotFound
+from chargeplane.rpc.errors import InvalidArgument, NotFound
 
 from .outbox import emit
 

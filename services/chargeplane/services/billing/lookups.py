@@ -22,7 +22,7 @@ from chargeplane.config import Settings
 from chargeplane.domain.billing.assignment import Assignment, Scope, ranked
 from chargeplane.domain.billing.tariff import Tariff
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
-from chargeplane.rpc_errors import NotFound
+from chargeplane.rpc.errors import NotFound
 
 from .tariffs import TariffVersion
 

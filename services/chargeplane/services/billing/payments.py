@@ -21,7 +21,7 @@ import orjson
 
 from chargeplane.config import Settings
 from chargeplane.domain.billing.money import minor
-from chargeplane.rpc_errors import InvalidArgument, NotFound
+from chargeplane.rpc.errors import InvalidArgument, NotFound
 
 from .convert import ts
 from .metrics import PAYMENTS

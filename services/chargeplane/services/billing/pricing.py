@@ -13,7 +13,7 @@ from chargeplane.domain.billing.errors import SessionInvalid
 from chargeplane.domain.billing.session import Session
 from chargeplane.domain.billing.tariff import Tariff, parse_tariff
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
-from chargeplane.rpc_errors import InvalidArgument
+from chargeplane.rpc.errors import InvalidArgument
 
 from .convert import session_of
 from .metrics import PRICING_ERRORS, PRICING_SECONDS

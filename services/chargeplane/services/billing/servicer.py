@@ -19,7 +19,7 @@ from chargeplane.domain.billing.assignment import Assignment, Scope
 from chargeplane.domain.billing.errors import TariffInvalid
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
 from chargeplane.pb.billing.v1 import billing_pb2_grpc as pb_grpc
-from chargeplane.rpc_errors import InvalidArgument, translate_errors
+from chargeplane.rpc.errors import InvalidArgument, translate_errors
 
 from .cdrs import CdrStore, cdr_pb
 from .convert import decode_cursor, encode_cursor, price_pb, session_of, time_of, ts

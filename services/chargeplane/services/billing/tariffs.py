@@ -14,7 +14,7 @@ from chargeplane.config import Settings
 from chargeplane.domain.billing.assignment import Assignment, Scope, normalized, ranked, validate
 from chargeplane.domain.billing.errors import FieldProblem, TariffInvalid
 from chargeplane.domain.billing.tariff import Tariff, parse_tariff
-from chargeplane.rpc_errors import InvalidArgument, NotFound
+from chargeplane.rpc.errors import InvalidArgument, NotFound
 
 from .outbox import emit
 

@@ -33,7 +33,7 @@ import httpx
 import orjson
 
 from chargeplane.config import Settings
-from chargeplane.rpc_errors import InvalidArgument
+from chargeplane.rpc.errors import InvalidArgument
 
 from . import outbox
 from .metrics import OUTBOX_LAG, OUTBOX_PENDING, WEBHOOK_DELIVERIES
