@@ -1,0 +1,45 @@
+"""OCPI tests: a real registry (gRPC), real PostgreSQL and Redis; partners are separate
+processes (tests/ocpi/peer) that speak only HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import grpc
+import pytest
+from redis.asyncio import Redis
+
+from chargeplane.config import Settings
+from chargeplane.db.pool import create_pool
+from chargeplane.pb.registry.v1 import registry_pb2_grpc
+from chargeplane.services.registry import add_to_server
+
+
+@pytest.fixture
+async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(db_url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def registry(
+    pool: asyncpg.Pool, redis: Redis, settings: Settings
+) -> AsyncIterator[registry_pb2_grpc.RegistryServiceAsyncStub]:
+    """A registry service (dev boot policy) on a free port, and a stub to it."""
+    server = grpc.aio.server()
+    add_to_server(server, pool, redis, settings)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    yield registry_pb2_grpc.RegistryServiceStub(channel)
+    await channel.close()
+    await server.stop(None)
