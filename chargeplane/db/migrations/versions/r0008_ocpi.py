@@ -37,6 +37,10 @@ UPGRADE = [
                             CONSTRAINT ocpi_partners_token_hash_sha256 CHECK (token_hash ~ '^[0-9a-f]{64}$'),
         -- 'A': versions and credentials only (before registration); 'full': every module
         token_scope         text CONSTRAINT ocpi_partners_token_scope_known CHECK (token_scope IN ('A', 'full')),
+        -- while we update our credentials at the partner: the new token, accepted next to the old
+        next_token_hash     text CONSTRAINT ocpi_partners_next_token_hash_key UNIQUE
+                            CONSTRAINT ocpi_partners_next_token_hash_sha256
+                            CHECK (next_token_hash ~ '^[0-9a-f]{64}$'),
         -- the token we present to them (their token A, then B or C), AES-GCM encrypted
         peer_token          bytea,
         created_at          timestamptz NOT NULL DEFAULT now(),
