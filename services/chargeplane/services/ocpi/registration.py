@@ -195,12 +195,10 @@ class Registration:
             theirs = await self.client.credentials(method, url, token, self.our_credentials(token_b))
         except PeerError as exc:
             await self.partners.set_next_token(partner.id, None)
-            raise RegistrationFailed(
-                StatusCode(exc.status_code)
-                if exc.status_code in StatusCode._value2member_map_
-                else StatusCode.CLIENT_ERROR,
-                f"{method} credentials refused: {exc}",
-            ) from None
+            code = StatusCode.CLIENT_ERROR
+            if exc.status_code is not None and exc.status_code in StatusCode._value2member_map_:
+                code = StatusCode(exc.status_code)
+            raise RegistrationFailed(code, f"{method} credentials refused: {exc}") from None
         assert theirs is not None
         endpoints = details.endpoints
         if theirs.url != versions_url:  # they moved: read the endpoints where they say
