@@ -3,16 +3,20 @@ processes (tests/ocpi/peer) that speak only HTTP."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 
 import asyncpg
 import grpc
+import httpx
 import pytest
 from redis.asyncio import Redis
 
 from chargeplane.config import Settings
 from chargeplane.db.pool import create_pool
+from chargeplane.pb.ocpi.v1 import ocpi_pb2_grpc
 from chargeplane.pb.registry.v1 import registry_pb2_grpc
+from chargeplane.runtime.components import AllInOne
 from chargeplane.services.registry import add_to_server
 
 
@@ -43,3 +47,23 @@ async def registry(
     yield registry_pb2_grpc.RegistryServiceStub(channel)
     await channel.close()
     await server.stop(None)
+
+
+@pytest.fixture
+async def ocpi_admin(allinone: AllInOne) -> AsyncIterator[ocpi_pb2_grpc.OcpiServiceAsyncStub]:
+    """The OcpiService (gRPC) of the all-in-one CSMS."""
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{allinone.grpc_port}")
+    yield ocpi_pb2_grpc.OcpiServiceStub(channel)
+    await channel.close()
+
+
+@pytest.fixture
+async def ocpi_http(allinone: AllInOne) -> AsyncIterator[httpx.AsyncClient]:
+    """A plain HTTP client on the OCPI port (no credentials)."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{allinone.ocpi_port}", timeout=10) as client:
+        yield client
+
+
+def token_header(token: str, *, encode: bool = True) -> dict[str, str]:
+    value = base64.b64encode(token.encode()).decode() if encode else token
+    return {"Authorization": f"Token {value}"}
