@@ -71,7 +71,7 @@ async def add_ocpi(
 
 async def start_ocpi(stack: contextlib.AsyncExitStack, ocpi: OcpiRuntime) -> int:
     """Start the background work and serve the REST API; returns the port."""
-    ocpi.service.start()
+    await ocpi.service.start()
     stack.push_async_callback(ocpi.service.stop)
     config = uvicorn.Config(ocpi.service.app, log_config=None, access_log=False, lifespan="off")
     server = _ApiServer(config)

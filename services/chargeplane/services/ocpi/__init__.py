@@ -51,9 +51,9 @@ class OcpiService:
     pusher: Pusher
     client: OcpiClient
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self.pusher.start()
-        self.feed.start()
+        await self.feed.start()
 
     async def stop(self) -> None:
         await self.feed.stop()

@@ -47,9 +47,17 @@ class ChangeFeed:
         self._tasks: list[asyncio.Task[None]] = []
         self._swept = asyncio.Event()
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """The consumer group exists before the first full re-read starts: every change is
+        either read from the stream or covered by that re-read."""
+        group_ready = False
         if self.stream:
-            self._tasks.append(asyncio.create_task(self._consume(), name="ocpi-change-feed"))
+            try:
+                await self._ensure_group()
+                group_ready = True
+            except (RedisError, OSError):
+                log.warning("OCPI change feed: Redis unavailable at start; retrying in the background")
+            self._tasks.append(asyncio.create_task(self._consume(group_ready), name="ocpi-change-feed"))
         self._tasks.append(asyncio.create_task(self._sweep(), name="ocpi-sweep"))
 
     async def stop(self) -> None:
@@ -68,9 +76,8 @@ class ChangeFeed:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def _consume(self) -> None:
+    async def _consume(self, group_ready: bool) -> None:
         delay = 0.5
-        group_ready = False
         while True:
             try:
                 if not group_ready:

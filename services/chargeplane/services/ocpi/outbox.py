@@ -26,9 +26,9 @@ from chargeplane.domain.ocpi.locations import Push
 _UNLOCKED = "dead_at IS NULL AND (locked_until IS NULL OR locked_until < now())"
 _SUPERSEDE = {
     "location": f"DELETE FROM ocpi_outbox WHERE partner_id = $1 AND ordering_key = $2 AND {_UNLOCKED}",
-    "evse": f"DELETE FROM ocpi_outbox WHERE partner_id = $1 AND supersede_key = $3 AND {_UNLOCKED}",
+    "evse": f"DELETE FROM ocpi_outbox WHERE partner_id = $1 AND supersede_key = $2 AND {_UNLOCKED}",
     "evse_patch": (
-        f"DELETE FROM ocpi_outbox WHERE partner_id = $1 AND supersede_key = $3 AND method = 'PATCH' AND {_UNLOCKED}"
+        f"DELETE FROM ocpi_outbox WHERE partner_id = $1 AND supersede_key = $2 AND method = 'PATCH' AND {_UNLOCKED}"
     ),
 }
 
@@ -90,7 +90,9 @@ class Outbox:
 
     @staticmethod
     async def enqueue(conn: Conn, partner_id: uuid.UUID, module: str, push: Push, key: str) -> None:
-        await conn.execute(_SUPERSEDE[push.replaces], partner_id, key, push.supersede_key)
+        await conn.execute(
+            _SUPERSEDE[push.replaces], partner_id, key if push.replaces == "location" else push.supersede_key
+        )
         await conn.execute(
             """
             INSERT INTO ocpi_outbox (partner_id, module, method, path, body, ordering_key, supersede_key)
