@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     ocpi_secret_key: str = ""
     ocpi_page_limit: int = Field(default=100, ge=1, le=1000)  # largest page a GET list returns
     ocpi_request_timeout: float = Field(default=10.0, gt=0)  # our calls to partners
-    ocpi_push_max_attempts: int = Field(default=30, ge=1)  # then a push is dead-lettered
+    ocpi_push_max_attempts: int = Field(default=50, ge=1)  # then a push is dead-lettered (~4 h)
     ocpi_push_max_backoff: float = Field(default=300.0, gt=0)  # seconds between retries, at most
     ocpi_push_concurrency: int = Field(default=4, ge=1)  # requests in flight per partner
     ocpi_sync_interval: float = Field(default=60.0, gt=0)  # full re-read of locations (offline EVSEs, lost hints)

@@ -21,6 +21,12 @@ from chargeplane.services.registry import add_to_server
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Retries of failed pushes come back within a second (the default backs off to minutes)."""
+    return settings.model_copy(update={"ocpi_push_max_backoff": 1.0, "ocpi_push_max_attempts": 1000})
+
+
+@pytest.fixture
 async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(db_url, min_size=1, max_size=4)
     yield pool

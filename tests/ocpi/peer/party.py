@@ -313,6 +313,7 @@ class Party:
             "issue-token-a": self._issue_token_a,
             "state": self._state,
             "fail": self._fail,
+            "request": self._request,
             **self.extra_controls(),
         }
 
@@ -323,6 +324,24 @@ class Party:
         token_a = secrets.token_hex(16)
         self.incoming[token_a] = "A"
         return {"token": token_a, "versions_url": f"{self.base_url}/ocpi/versions"}
+
+    async def _request(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Any call to one of the platform's endpoints: {method, module, role, path, body, params}."""
+        url = self.endpoint(body["module"], body.get("role", "SENDER")).rstrip("/") + body.get("path", "")
+        functional = body["module"] not in ("credentials", "hubclientinfo")
+        to = None
+        if functional:
+            cpo = [r for r in self.their_roles if r["role"] == "CPO"] or self.their_roles
+            to = (cpo[0]["country_code"], cpo[0]["party_id"])
+        response, envelope = await self.call(
+            body.get("method", "GET"),
+            url,
+            body=body.get("body"),
+            params=body.get("params"),
+            functional=functional,
+            to=to,
+        )
+        return {"http_status": response.status_code, "envelope": envelope, "headers": dict(response.headers)}
 
     async def _fail(self, body: dict[str, Any]) -> dict[str, Any]:
         self.fail_with = body.get("http_status")

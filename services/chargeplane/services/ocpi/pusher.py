@@ -2,9 +2,10 @@
 time within a key, at most `ocpi_push_concurrency` requests in flight per partner, each
 bounded by the request timeout, so a partner that is down only delays its own pushes.
 
-Outcomes: 2xx with an OCPI 1xxx (or no envelope) is delivered. A PATCH the partner cannot
-apply (HTTP 404, or OCPI 2003 unknown location) becomes a PUT of the whole location, as the
-transport chapter asks ("if the object doesn't exist, the client should do a PUT"). Other
+Outcomes: 2xx with an OCPI 1xxx (or no envelope) is delivered. An EVSE push the partner
+cannot apply (HTTP 404, or OCPI 2003 unknown location: it lost or never got the location)
+becomes a PUT of the whole location, as the transport chapter asks for a failed PATCH ("if
+the object doesn't exist, the client should do a PUT"). Other
 client errors (the partner rejects the content) are dead at once; everything else
 (unreachable, timeout, 5xx, 3xxx, 401 while a token is being rotated) is retried with
 backoff until `ocpi_push_max_attempts`.
@@ -145,7 +146,8 @@ class Pusher:
                 correlation_id=str(item.correlation_id),
             )
         except PeerError as exc:
-            if item.method == "PATCH" and (exc.http_status == 404 or exc.status_code == StatusCode.UNKNOWN_LOCATION):
+            below_location = item.ordering_key.startswith("location:") and item.path.count("/") > 3
+            if below_location and (exc.http_status == 404 or exc.status_code == StatusCode.UNKNOWN_LOCATION):
                 await self._put_location_instead(partner, item)
                 return
             retry = exc.server_side or exc.http_status in (401, 403, 408, 429)
