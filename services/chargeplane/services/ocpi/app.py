@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from chargeplane.domain.ocpi.locations import Party
 
@@ -34,4 +35,18 @@ def create_app(party: Party, **state: Any) -> FastAPI:
     # Last added runs first: ids and routing headers are set before metrics and handlers.
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(OcpiHeadersMiddleware, party=party)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            # Invalid input is answered 400 with OCPI 2001 (never FastAPI's 422).
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
