@@ -4,6 +4,7 @@ from either side. Tokens never appear in logs or in the admin API."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ async def no_violations(p: Peer) -> dict[str, object]:
 @pytest.mark.parametrize("role", ["emsp", "cpo"])
 async def test_peer_registers_updates_and_unregisters(
     role: str,
+    allinone: AllInOne,
     ocpi_admin: OcpiServiceAsyncStub,
     ocpi_http: httpx.AsyncClient,
     caplog: pytest.LogCaptureFixture,
@@ -56,6 +58,12 @@ async def test_peer_registers_updates_and_unregisters(
         # Token A is gone; token C opens everything.
         assert await versions_status(ocpi_http, created.token_a) == 401
         assert await versions_status(ocpi_http, token_c) == 200
+        # Stored: the hash of the token they present, the token we present encrypted.
+        row = await allinone.pool.fetchrow(
+            "SELECT token_hash, peer_token FROM ocpi_partners WHERE id = $1::uuid", partner_id
+        )
+        assert row["token_hash"] == hashlib.sha256(token_c.encode()).hexdigest()
+        assert len(row["peer_token"]) > 28 and token_c.encode() not in row["peer_token"]
         # A second registration of a registered party: 405 (7.2.2).
         again = await ocpi_http.post(
             "/ocpi/2.2.1/credentials",
