@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import httpx
@@ -26,7 +26,7 @@ async def versions_status(http: httpx.AsyncClient, token: str) -> int:
     return (await http.get("/ocpi/versions", headers=token_header(token))).status_code
 
 
-async def no_violations(p: Peer) -> dict[str, object]:
+async def no_violations(p: Peer) -> dict[str, Any]:
     state = await p.state()
     assert state["violations"] == [], state["violations"]
     return state
@@ -62,7 +62,7 @@ async def test_peer_registers_updates_and_unregisters(
         row = await allinone.pool.fetchrow(
             "SELECT token_hash, peer_token FROM ocpi_partners WHERE id = $1::uuid", partner_id
         )
-        assert row["token_hash"] == hashlib.sha256(token_c.encode()).hexdigest()
+        assert row is not None and row["token_hash"] == hashlib.sha256(token_c.encode()).hexdigest()
         assert len(row["peer_token"]) > 28 and token_c.encode() not in row["peer_token"]
         # A second registration of a registered party: 405 (7.2.2).
         again = await ocpi_http.post(

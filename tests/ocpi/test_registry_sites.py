@@ -3,7 +3,7 @@ change stream."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
@@ -111,7 +111,7 @@ async def test_sites_are_listed_by_id_in_pages(registry: RegistryServiceAsyncStu
     ],
 )
 async def test_bad_sites_are_rejected_with_the_field(
-    registry: RegistryServiceAsyncStub, overrides: dict[str, object], message: str
+    registry: RegistryServiceAsyncStub, overrides: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await registry.UpsertSite(pb.UpsertSiteRequest(site=site(**overrides)))
@@ -159,9 +159,9 @@ async def test_changes_are_announced_on_the_stream(
     assert (await registry.RecordStatus(ts)).applied
 
     async def kinds() -> list[tuple[int, str, str]]:
-        entries = await redis.xrange(settings.registry_change_stream)
+        entries: Any = await redis.xrange(settings.registry_change_stream)
         changes = [pb.RegistryChange.FromString(fields[b"m"]) for _, fields in entries]
-        got = [(c.kind, c.site_id, c.charge_point_id) for c in changes]
+        got: list[tuple[int, str, str]] = [(c.kind, c.site_id, c.charge_point_id) for c in changes]
         assert len(got) == 3
         return got
 

@@ -171,6 +171,13 @@ class Outbox:
     async def drop(self, item: OutboxItem) -> None:
         await self.pool.execute("DELETE FROM ocpi_outbox WHERE id = $1", item.id)
 
+    async def prune_dead(self, older_than_days: int = 7) -> int:
+        """Dead rows are kept for inspection for a week, then deleted."""
+        result: str = await self.pool.execute(
+            "DELETE FROM ocpi_outbox WHERE dead_at < now() - make_interval(days => $1)", older_than_days
+        )
+        return int(result.rsplit(" ", 1)[-1])
+
     async def stats(self) -> dict[uuid.UUID, PushStats]:
         rows = await self.pool.fetch(
             """

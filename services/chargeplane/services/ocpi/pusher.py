@@ -44,6 +44,7 @@ PUSH_DEAD = Gauge("chargeplane_ocpi_push_dead", "Pushes given up on (kept for in
 
 POLL_INTERVAL = 0.5
 STATS_INTERVAL = 5.0
+PRUNE_INTERVAL = 3600.0
 CLAIM_LIMIT = 200
 
 
@@ -88,12 +89,15 @@ class Pusher:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        next_stats = 0.0
+        next_stats = next_prune = 0.0
         while True:
             try:
                 if loop.time() >= next_stats:
                     await self._export_stats()
                     next_stats = loop.time() + STATS_INTERVAL
+                if loop.time() >= next_prune:
+                    await self.outbox.prune_dead()
+                    next_prune = loop.time() + PRUNE_INTERVAL
                 await self._dispatch()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("OCPI push loop: storage unavailable, retrying", exc_info=True)
