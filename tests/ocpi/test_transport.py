@@ -75,3 +75,17 @@ def envelope_message(response: httpx.Response, http_status: int, status_code: in
     envelope(response, http_status, status_code)
     message: str = response.json()["status_message"]
     return message
+
+
+async def test_registration_with_an_unusable_api_is_answered_3001(
+    ocpi_admin: OcpiServiceAsyncStub, ocpi_http: httpx.AsyncClient
+) -> None:
+    created = await ocpi_admin.CreatePartner(pb.CreatePartnerRequest(name="broken"))
+    role = {"role": "EMSP", "party_id": "BRK", "country_code": "NL", "business_details": {"name": "Broken"}}
+    body = {"token": "their-token-b", "url": "http://127.0.0.1:9/ocpi/versions", "roles": [role]}
+    answer = await ocpi_http.post("/ocpi/2.2.1/credentials", headers=token_header(created.token_a), json=body)
+    # Valid JSON to an existing resource: no HTTP error, the OCPI status says it (7.1.5).
+    assert envelope_message(answer, 200, 3001)
+    partner = (await ocpi_admin.GetPartner(pb.GetPartnerRequest(partner_id=created.partner.id))).partner
+    assert partner.state == pb.PARTNER_STATE_PLANNED
+    assert (await ocpi_http.get("/ocpi/versions", headers=token_header(created.token_a))).status_code == 200

@@ -131,7 +131,8 @@ UPGRADE = [
         module           text NOT NULL,
         method           text NOT NULL CONSTRAINT ocpi_outbox_method_known
                          CHECK (method IN ('POST', 'PUT', 'PATCH', 'DELETE')),
-        -- appended to the endpoint URL, e.g. /NL/CPL/LOC1/<evse uid>
+        -- appended to the endpoint URL, e.g. /NL/CPL/LOC1/<evse uid>; or an absolute URL the
+        -- partner gave (a command's response_url)
         path             text NOT NULL,
         body             jsonb,
         -- pushes with the same key are delivered one at a time, in id order (per location...)

@@ -133,9 +133,14 @@ class Pusher:
             await self.outbox.drop(item)
             return
         self._names[partner.id] = partner.name
-        url = endpoint_url(partner.endpoints, item.module, InterfaceRole.RECEIVER)
+        if item.path.startswith(("https://", "http://")):
+            # An address the partner gave (a command's response_url): used as it is.
+            target: str | None = item.path
+        else:
+            endpoint = endpoint_url(partner.endpoints, item.module, InterfaceRole.RECEIVER)
+            target = endpoint.rstrip("/") + item.path if endpoint else None
         blob = await self.partners.peer_token(partner.id)
-        if url is None or blob is None:
+        if target is None or blob is None:
             await self._fail(partner, item, f"partner has no {item.module} receiver endpoint", retry=False)
             return
         audience = push_audience(partner.roles)
@@ -143,7 +148,7 @@ class Pusher:
         try:
             await self.client.request(
                 item.method,
-                url.rstrip("/") + item.path,
+                target,
                 self.cipher.decrypt(blob),
                 body=item.body,
                 routing=routing,
