@@ -98,14 +98,16 @@ def run(
                 host_shown = "127.0.0.1" if settings.gateway_host in ("0.0.0.0", "::") else settings.gateway_host
                 api_host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host
                 charger_url = settings.gateway_public_url or f"ws://{host_shown}:{parts.gateway_port}/ocpp"
-                ocpi_url = parts.settings.ocpi_public_url.rstrip("/") or f"http://{api_host}:{parts.ocpi_port}"
+                from chargeplane.runtime.ocpi import versions_url
+
+                ocpi_url = versions_url(parts.settings)
                 ocpi_party = f"{settings.ocpi_country_code}-{settings.ocpi_party_id}"
                 click.echo(
                     "\nchargeplane is running\n"
                     f"  charger URL:  {charger_url}/<chargePointId>   (subprotocols ocpp2.0.1, ocpp1.6)\n"
                     f"  REST API:     http://{api_host}:{parts.api_port}/v1/chargepoints"
                     f"   (OpenAPI at /openapi.json)\n"
-                    f"  OCPI 2.2.1:   {ocpi_url}/ocpi/versions   (CPO {ocpi_party})\n"
+                    f"  OCPI 2.2.1:   {ocpi_url}   (CPO {ocpi_party})\n"
                     f"  gRPC:         {settings.grpc_host}:{parts.grpc_port}\n"
                     f"  API token:    {parts.api_token}\n"
                     f"  boot policy:  {settings.boot_policy.value}\n"

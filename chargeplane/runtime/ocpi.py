@@ -35,6 +35,13 @@ class OcpiRuntime:
         return self.settings.ocpi_port
 
 
+def versions_url(settings: Settings) -> str:
+    """The URL partners are given: our OCPI versions endpoint."""
+    from chargeplane.services.ocpi.registration import base_url
+
+    return f"{base_url(settings)}/ocpi/versions"
+
+
 def secret_key(settings: Settings, *, generate: bool) -> bytes:
     """The key encrypting partner tokens: configured, or (all-in-one) kept in DATA_DIR."""
     from chargeplane.services.ocpi.credential_tokens import decode_key, load_or_create_key
@@ -60,7 +67,8 @@ async def add_ocpi(
     and add its servicer to `grpc_srv` (before that server starts)."""
     from chargeplane.services.ocpi import SERVICE_NAME, build
 
-    sock = socket.create_server((settings.ocpi_host, settings.ocpi_port), reuse_port=False)
+    family = socket.AF_INET6 if ":" in settings.ocpi_host else socket.AF_INET
+    sock = socket.create_server((settings.ocpi_host, settings.ocpi_port), family=family)
     stack.callback(sock.close)
     settings = settings.model_copy(update={"ocpi_port": sock.getsockname()[1]})
     service = build(settings, pool, redis, registry, secret_key(settings, generate=generate_key))
