@@ -7,15 +7,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import grpc
 import pytest
 from ocpp.v16 import call as call16
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 from ocpp.v201 import call as call201
 from ocpp.v201.datatypes import ChargingStationType
 
+from chargeplane.config import Settings
 from chargeplane.domain.ocpi.datetimes import format_datetime
+from chargeplane.pb.ocpi.v1 import ocpi_pb2_grpc
 from chargeplane.pb.registry.v1 import registry_pb2 as pb
-from chargeplane.runtime.components import AllInOne
+from chargeplane.runtime.components import AllInOne, all_in_one
 from tests.chargers import library_charger
 from tests.eventually import eventually
 
@@ -173,3 +176,22 @@ async def test_evses_of_a_charge_point_that_moves_are_removed(
         new_uid = state["locations"][f"{cc}/{pid}/NEW"]["evses"][0]["uid"]
         assert new_uid not in {e["uid"] for e in state["locations"][f"{cc}/{pid}/OLD"]["evses"]}
         assert state["violations"] == []
+
+
+async def test_a_charger_that_goes_offline_becomes_unknown(settings: Settings) -> None:
+    """Nothing announces a lost connection: the periodic re-read finds it."""
+    async with all_in_one(settings.model_copy(update={"ocpi_sync_interval": 1.0})) as running:
+        key = f"{running.settings.ocpi_country_code}/{running.settings.ocpi_party_id}/SITE-O"
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel,
+            registered_emsp(ocpi_pb2_grpc.OcpiServiceStub(channel)) as (p, _),
+            registry_of(running) as registry,
+        ):
+            await install(registry, "SITE-O", ["CP-O"])
+            url = f"ws://127.0.0.1:{running.gateway_port}/ocpp"
+            async with library_charger(url, "CP-O", "1.6") as cp:
+                await cp.call(call16.BootNotification(charge_point_vendor="V", charge_point_model="M"))
+                await report_16(cp, ChargePointStatus.available)
+                await status_at_peer(p, key, "AVAILABLE")
+            state = await status_at_peer(p, key, "UNKNOWN")
+            assert state["violations"] == []

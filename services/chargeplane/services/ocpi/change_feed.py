@@ -45,7 +45,6 @@ class ChangeFeed:
         self.stream = settings.registry_change_stream
         self.consumer = f"{settings.pod_name}-{os.getpid()}"
         self._tasks: list[asyncio.Task[None]] = []
-        self._swept = asyncio.Event()
 
     async def start(self) -> None:
         """The consumer group exists before the first full re-read starts: every change is
@@ -64,9 +63,6 @@ class ChangeFeed:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def first_sweep_done(self) -> None:
-        await self._swept.wait()
 
     async def _ensure_group(self) -> None:
         try:
@@ -149,6 +145,4 @@ class ChangeFeed:
                     await self.sync.sync_all()
             except _FAILURES:
                 log.warning("OCPI location re-read failed; next try in %.0fs", interval, exc_info=True)
-            finally:
-                self._swept.set()
             await asyncio.sleep(interval)

@@ -166,6 +166,8 @@ class LocationSync:
             shared = site is not None and site.roaming
             if not shared and state is None:
                 return  # never published, nothing to take back
+            if state is None and not leaving:
+                only = None  # a location published for the first time: with every charger at it
             if shared and not leaving:
                 assert site is not None
                 if only is None:

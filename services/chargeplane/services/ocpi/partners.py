@@ -148,10 +148,6 @@ class PartnerRepository:
         rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM ocpi_partners ORDER BY created_at, id")
         return [_partner(r) for r in rows]
 
-    async def registered(self) -> list[Partner]:
-        rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM ocpi_partners WHERE state = 'registered' ORDER BY id")
-        return [_partner(r) for r in rows]
-
     async def peer_token(self, partner_id: uuid.UUID) -> bytes | None:
         value: bytes | None = await self.pool.fetchval("SELECT peer_token FROM ocpi_partners WHERE id = $1", partner_id)
         return value
