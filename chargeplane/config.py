@@ -112,6 +112,31 @@ class Settings(BaseSettings):
     openadr_cert: str = ""  # PEM files for signed messages / TLS (optional)
     openadr_key: str = ""
     openadr_ca_file: str = ""
+    # Registry change stream (hints for consumers that mirror registry state: OCPI).
+    registry_change_stream: str = "cp:registry-changes"  # empty: not published
+    registry_change_stream_maxlen: int = Field(default=100_000, ge=0)  # approximate cap; 0: never trimmed
+
+    # OCPI 2.2.1 (the ocpi service).
+    ocpi_host: str = "127.0.0.1"
+    ocpi_port: int = Field(default=8090, ge=0, le=65535)  # OCPI REST, served under /ocpi/
+    ocpi_grpc_port: int = Field(default=50054, ge=0, le=65535)  # admin + authorization gRPC (`serve ocpi`)
+    ocpi_address: str = ""  # host:port of the ocpi gRPC service; default: own gRPC server
+    ocpi_public_url: str = ""  # how partners reach us (scheme://host[:port]); default http://host:port
+    ocpi_country_code: str = Field(default="ZZ", pattern=r"^[A-Z]{2}$")  # our CPO identity (ISO 3166 alpha-2)
+    ocpi_party_id: str = Field(default="CPL", pattern=r"^[A-Z0-9]{3}$")
+    ocpi_business_name: str = "chargeplane"
+    ocpi_business_website: str = ""
+    # Key (32 bytes, url-safe base64) encrypting the credentials tokens we present to partners;
+    # generated into DATA_DIR/ocpi-secret-key by `run` when empty, required by `serve ocpi`.
+    ocpi_secret_key: str = ""
+    ocpi_page_limit: int = Field(default=100, ge=1, le=1000)  # largest page a GET list returns
+    ocpi_request_timeout: float = Field(default=10.0, gt=0)  # our calls to partners
+    ocpi_push_max_attempts: int = Field(default=50, ge=1)  # then a push is dead-lettered (~4 h)
+    ocpi_push_max_backoff: float = Field(default=300.0, gt=0)  # seconds between retries, at most
+    ocpi_push_concurrency: int = Field(default=4, ge=1)  # requests in flight per partner
+    ocpi_sync_interval: float = Field(default=60.0, gt=0)  # full re-read of locations (offline EVSEs, lost hints)
+    ocpi_realtime_auth_timeout: float = Field(default=4.0, gt=0)  # POST .../authorize to an eMSP
+    ocpi_auth_cache_ttl: float = Field(default=60.0, ge=0)  # real-time authorization results; 0 disables
 
     # Telemetry.
     log_level: str = "INFO"
@@ -131,3 +156,6 @@ class Settings(BaseSettings):
 
     def billing_target(self) -> str:
         return self.billing_address or f"{self.grpc_host}:{self.grpc_port}"
+
+    def ocpi_target(self) -> str:
+        return self.ocpi_address or f"{self.grpc_host}:{self.grpc_port}"

@@ -98,6 +98,7 @@ def settings(db_url: str, redis_url: str, tmp_path: Path) -> Settings:
         gateway_port=0,
         grpc_port=0,
         api_port=0,
+        ocpi_port=0,
         pod_name="gw-test",
         presence_ttl=3.0,
         activity_flush_interval=0.2,

@@ -47,6 +47,7 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
 @click.option("--gateway-port", type=int, help="OCPP WebSocket port (default 9000).")
 @click.option("--api-port", type=int, help="REST API port (default 8080).")
 @click.option("--grpc-port", type=int, help="gRPC port of the services (default 50051).")
+@click.option("--ocpi-port", type=int, help="OCPI 2.2.1 REST port for roaming partners (default 8090).")
 @click.option("--boot-policy", type=click.Choice([p.value for p in BootPolicy]), help="dev or production.")
 def run(
     data_dir: Path | None,
@@ -56,6 +57,7 @@ def run(
     gateway_port: int | None,
     api_port: int | None,
     grpc_port: int | None,
+    ocpi_port: int | None,
     boot_policy: str | None,
 ) -> None:
     """Start the whole CSMS in one process (embedded PostgreSQL and Redis by default)."""
@@ -68,9 +70,11 @@ def run(
         redis_url=redis_url,
         gateway_host=host,
         api_host=host,
+        ocpi_host=host,
         gateway_port=gateway_port,
         api_port=api_port,
         grpc_port=grpc_port,
+        ocpi_port=ocpi_port,
         boot_policy=boot_policy,
     )
     setup_logging(settings.log_level, settings.log_json)
@@ -94,11 +98,16 @@ def run(
                 host_shown = "127.0.0.1" if settings.gateway_host in ("0.0.0.0", "::") else settings.gateway_host
                 api_host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host
                 charger_url = settings.gateway_public_url or f"ws://{host_shown}:{parts.gateway_port}/ocpp"
+                from chargeplane.runtime.ocpi import versions_url
+
+                ocpi_url = versions_url(parts.settings)
+                ocpi_party = f"{settings.ocpi_country_code}-{settings.ocpi_party_id}"
                 click.echo(
                     "\nchargeplane is running\n"
                     f"  charger URL:  {charger_url}/<chargePointId>   (subprotocols ocpp2.0.1, ocpp1.6)\n"
                     f"  REST API:     http://{api_host}:{parts.api_port}/v1/chargepoints"
                     f"   (OpenAPI at /openapi.json)\n"
+                    f"  OCPI 2.2.1:   {ocpi_url}   (CPO {ocpi_party})\n"
                     f"  gRPC:         {settings.grpc_host}:{parts.grpc_port}\n"
                     f"  API token:    {parts.api_token}\n"
                     f"  boot policy:  {settings.boot_policy.value}\n"
@@ -118,7 +127,7 @@ def run(
 @click.command()
 @click.argument(
     "component",
-    type=click.Choice(["gateway", "registry", "auth", "transactions", "billing", "smartcharging", "api"]),
+    type=click.Choice(["gateway", "registry", "auth", "transactions", "billing", "smartcharging", "api", "ocpi"]),
 )
 def serve(component: str) -> None:
     """Run one component per process (as the Kubernetes pods do); configured by CHARGEPLANE_* env."""
@@ -179,6 +188,20 @@ def serve(component: str) -> None:
                 await c.start_grpc(stack, grpc_srv)
                 await c.start_gateway(stack, gateway)
                 log.info("gateway serving OCPP on %s:%d, gRPC on %d", settings.gateway_host, gateway.port, port)
+            elif component == "ocpi":
+                from chargeplane.runtime import ocpi as o
+
+                pool = await c.open_pool(stack, settings)
+                grpc_srv = c.grpc_server(settings, settings.ocpi_grpc_port)
+                registry = await c.open_channel(stack, settings.registry_target())
+                redis = c.open_redis(stack, settings)
+                try:
+                    ocpi = await o.add_ocpi(stack, settings, pool, redis, registry, grpc_srv, generate_key=False)
+                except ValueError as exc:
+                    raise click.UsageError(str(exc)) from None
+                await c.start_grpc(stack, grpc_srv)
+                port = await o.start_ocpi(stack, ocpi)
+                log.info("ocpi serving OCPI on %s:%d, gRPC on %d", settings.ocpi_host, port, grpc_srv.port)
             else:
                 pool = await c.open_pool(stack, settings)
                 registry = await c.open_channel(stack, settings.registry_target())
@@ -188,8 +211,8 @@ def serve(component: str) -> None:
                 await c.start_grpc(stack, grpc_srv)
                 port = await c.serve_rest(stack, settings, api)
                 log.info("api serving REST on %s:%d, gRPC on %d", settings.api_host, port, grpc_srv.port)
-            if settings.metrics_port and component not in ("gateway", "api"):
-                # A gRPC-only process serves /metrics on its own port (gateway and api: on theirs).
+            if settings.metrics_port and component not in ("gateway", "api", "ocpi"):
+                # A gRPC-only process serves /metrics on its own port (gateway, api, ocpi: on their HTTP port).
                 from prometheus_client import start_http_server
 
                 start_http_server(settings.metrics_port, addr=settings.grpc_host)

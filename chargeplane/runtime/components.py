@@ -279,6 +279,7 @@ class AllInOne:
     api_token: str
     pool: asyncpg.Pool
     redis: Redis
+    ocpi_port: int = 0
 
     @property
     def gateway_port(self) -> int:
@@ -309,7 +310,11 @@ async def all_in_one(settings: Settings) -> AsyncIterator[AllInOne]:
         add_gateway_service(grpc_srv, gateway)
         api = await build_api(stack, settings, pool, registry, redis)
         add_operator_service(grpc_srv, api)
+        from .ocpi import add_ocpi, start_ocpi
+
+        ocpi = await add_ocpi(stack, settings, pool, redis, registry, grpc_srv, generate_key=True)
         await start_grpc(stack, grpc_srv)
         await start_gateway(stack, gateway)
         api_port = await serve_rest(stack, settings, api)
-        yield AllInOne(settings, gateway, grpc_port, api_port, api.token, pool, redis)
+        ocpi_port = await start_ocpi(stack, ocpi)
+        yield AllInOne(ocpi.settings, gateway, grpc_port, api_port, api.token, pool, redis, ocpi_port)

@@ -56,6 +56,31 @@ REGISTRATION_STATUS_PENDING: RegistrationStatus.ValueType  # 2
 REGISTRATION_STATUS_REJECTED: RegistrationStatus.ValueType  # 3
 Global___RegistrationStatus: _TypeAlias = RegistrationStatus  # noqa: Y015
 
+class _RegistryChangeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RegistryChangeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RegistryChangeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REGISTRY_CHANGE_KIND_UNSPECIFIED: _RegistryChangeKind.ValueType  # 0
+    REGISTRY_CHANGE_KIND_STATUS: _RegistryChangeKind.ValueType  # 1
+    """A connector status was recorded."""
+    REGISTRY_CHANGE_KIND_CHARGE_POINT: _RegistryChangeKind.ValueType  # 2
+    """A charge point was registered, updated, deleted, or its EVSE specs changed."""
+    REGISTRY_CHANGE_KIND_SITE: _RegistryChangeKind.ValueType  # 3
+    """A site was created, updated or deleted."""
+
+class RegistryChangeKind(_RegistryChangeKind, metaclass=_RegistryChangeKindEnumTypeWrapper): ...
+
+REGISTRY_CHANGE_KIND_UNSPECIFIED: RegistryChangeKind.ValueType  # 0
+REGISTRY_CHANGE_KIND_STATUS: RegistryChangeKind.ValueType  # 1
+"""A connector status was recorded."""
+REGISTRY_CHANGE_KIND_CHARGE_POINT: RegistryChangeKind.ValueType  # 2
+"""A charge point was registered, updated, deleted, or its EVSE specs changed."""
+REGISTRY_CHANGE_KIND_SITE: RegistryChangeKind.ValueType  # 3
+"""A site was created, updated or deleted."""
+Global___RegistryChangeKind: _TypeAlias = RegistryChangeKind  # noqa: Y015
+
 @_typing.final
 class StationInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -1207,3 +1232,770 @@ class RecordConfigurationResultsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordConfigurationResultsResponse: _TypeAlias = RecordConfigurationResultsResponse  # noqa: Y015
+
+@_typing.final
+class GeoLocation(_message.Message):
+    """-- sites and EVSE hardware ---------------------------------------------------------
+
+    WGS 84 decimal degrees as OCPI exchanges them: latitude -?[0-9]{1,2}.[0-9]{5,7},
+    longitude -?[0-9]{1,3}.[0-9]{5,7}.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LATITUDE_FIELD_NUMBER: _builtins.int
+    LONGITUDE_FIELD_NUMBER: _builtins.int
+    latitude: _builtins.str
+    longitude: _builtins.str
+    def __init__(
+        self,
+        *,
+        latitude: _builtins.str = ...,
+        longitude: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["latitude", b"latitude", "longitude", b"longitude"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GeoLocation: _TypeAlias = GeoLocation  # noqa: Y015
+
+@_typing.final
+class DisplayText(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    """ISO 639-1 language code."""
+    text: _builtins.str
+    def __init__(
+        self,
+        *,
+        language: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["language", b"language", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisplayText: _TypeAlias = DisplayText  # noqa: Y015
+
+@_typing.final
+class Image(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    URL_FIELD_NUMBER: _builtins.int
+    THUMBNAIL_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    url: _builtins.str
+    thumbnail: _builtins.str
+    category: _builtins.str
+    """OCPI ImageCategory: CHARGER, ENTRANCE, LOCATION, NETWORK, OPERATOR, OTHER, OWNER."""
+    type: _builtins.str
+    """gif, jpeg, png, svg..."""
+    width: _builtins.int
+    height: _builtins.int
+    def __init__(
+        self,
+        *,
+        url: _builtins.str = ...,
+        thumbnail: _builtins.str = ...,
+        category: _builtins.str = ...,
+        type: _builtins.str = ...,
+        width: _builtins.int | None = ...,
+        height: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_height", b"_height", "_width", b"_width", "height", b"height", "width", b"width"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_height", b"_height", "_width", b"_width", "category", b"category", "height", b"height", "thumbnail", b"thumbnail", "type", b"type", "url", b"url", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__height: _TypeAlias = _typing.Literal["height"]  # noqa: Y015
+    _WhichOneofArgType__height: _TypeAlias = _typing.Literal["_height", b"_height"]  # noqa: Y015
+    _WhichOneofReturnType__width: _TypeAlias = _typing.Literal["width"]  # noqa: Y015
+    _WhichOneofArgType__width: _TypeAlias = _typing.Literal["_width", b"_width"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__height) -> _WhichOneofReturnType__height | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__width) -> _WhichOneofReturnType__width | None: ...
+
+Global___Image: _TypeAlias = Image  # noqa: Y015
+
+@_typing.final
+class BusinessDetails(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    WEBSITE_FIELD_NUMBER: _builtins.int
+    LOGO_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    website: _builtins.str
+    @_builtins.property
+    def logo(self) -> Global___Image: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        website: _builtins.str = ...,
+        logo: Global___Image | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["logo", b"logo"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["logo", b"logo", "name", b"name", "website", b"website"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BusinessDetails: _TypeAlias = BusinessDetails  # noqa: Y015
+
+@_typing.final
+class RegularHours(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WEEKDAY_FIELD_NUMBER: _builtins.int
+    PERIOD_BEGIN_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    weekday: _builtins.int
+    """1 (Monday) to 7 (Sunday)."""
+    period_begin: _builtins.str
+    """Local time, HH:MM."""
+    period_end: _builtins.str
+    def __init__(
+        self,
+        *,
+        weekday: _builtins.int = ...,
+        period_begin: _builtins.str = ...,
+        period_end: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["period_begin", b"period_begin", "period_end", b"period_end", "weekday", b"weekday"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegularHours: _TypeAlias = RegularHours  # noqa: Y015
+
+@_typing.final
+class ExceptionalPeriod(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_BEGIN_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def period_begin(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        period_begin: _timestamp_pb2.Timestamp | None = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period_begin", b"period_begin", "period_end", b"period_end"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["period_begin", b"period_begin", "period_end", b"period_end"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExceptionalPeriod: _TypeAlias = ExceptionalPeriod  # noqa: Y015
+
+@_typing.final
+class OpeningTimes(_message.Message):
+    """When the EVSEs can be accessed (OCPI Hours)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TWENTYFOURSEVEN_FIELD_NUMBER: _builtins.int
+    REGULAR_HOURS_FIELD_NUMBER: _builtins.int
+    EXCEPTIONAL_OPENINGS_FIELD_NUMBER: _builtins.int
+    EXCEPTIONAL_CLOSINGS_FIELD_NUMBER: _builtins.int
+    twentyfourseven: _builtins.bool
+    @_builtins.property
+    def regular_hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___RegularHours]: ...
+    @_builtins.property
+    def exceptional_openings(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExceptionalPeriod]: ...
+    @_builtins.property
+    def exceptional_closings(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExceptionalPeriod]: ...
+    def __init__(
+        self,
+        *,
+        twentyfourseven: _builtins.bool = ...,
+        regular_hours: _abc.Iterable[Global___RegularHours] | None = ...,
+        exceptional_openings: _abc.Iterable[Global___ExceptionalPeriod] | None = ...,
+        exceptional_closings: _abc.Iterable[Global___ExceptionalPeriod] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["exceptional_closings", b"exceptional_closings", "exceptional_openings", b"exceptional_openings", "regular_hours", b"regular_hours", "twentyfourseven", b"twentyfourseven"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpeningTimes: _TypeAlias = OpeningTimes  # noqa: Y015
+
+@_typing.final
+class GridConnection(_message.Message):
+    """The site's connection to the grid, for load management."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_CURRENT_FIELD_NUMBER: _builtins.int
+    MAX_POWER_FIELD_NUMBER: _builtins.int
+    PHASES_FIELD_NUMBER: _builtins.int
+    VOLTAGE_FIELD_NUMBER: _builtins.int
+    max_current: _builtins.float
+    """Amperes per phase."""
+    max_power: _builtins.float
+    """Watts."""
+    phases: _builtins.int
+    voltage: _builtins.float
+    """Volts, line to neutral."""
+    def __init__(
+        self,
+        *,
+        max_current: _builtins.float | None = ...,
+        max_power: _builtins.float | None = ...,
+        phases: _builtins.int | None = ...,
+        voltage: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_current", b"_max_current", "_max_power", b"_max_power", "_phases", b"_phases", "_voltage", b"_voltage", "max_current", b"max_current", "max_power", b"max_power", "phases", b"phases", "voltage", b"voltage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_current", b"_max_current", "_max_power", b"_max_power", "_phases", b"_phases", "_voltage", b"_voltage", "max_current", b"max_current", "max_power", b"max_power", "phases", b"phases", "voltage", b"voltage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_current: _TypeAlias = _typing.Literal["max_current"]  # noqa: Y015
+    _WhichOneofArgType__max_current: _TypeAlias = _typing.Literal["_max_current", b"_max_current"]  # noqa: Y015
+    _WhichOneofReturnType__max_power: _TypeAlias = _typing.Literal["max_power"]  # noqa: Y015
+    _WhichOneofArgType__max_power: _TypeAlias = _typing.Literal["_max_power", b"_max_power"]  # noqa: Y015
+    _WhichOneofReturnType__phases: _TypeAlias = _typing.Literal["phases"]  # noqa: Y015
+    _WhichOneofArgType__phases: _TypeAlias = _typing.Literal["_phases", b"_phases"]  # noqa: Y015
+    _WhichOneofReturnType__voltage: _TypeAlias = _typing.Literal["voltage"]  # noqa: Y015
+    _WhichOneofArgType__voltage: _TypeAlias = _typing.Literal["_voltage", b"_voltage"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_current) -> _WhichOneofReturnType__max_current | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_power) -> _WhichOneofReturnType__max_power | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__phases) -> _WhichOneofReturnType__phases | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__voltage) -> _WhichOneofReturnType__voltage | None: ...
+
+Global___GridConnection: _TypeAlias = GridConnection  # noqa: Y015
+
+@_typing.final
+class Site(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    POSTAL_CODE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    COUNTRY_FIELD_NUMBER: _builtins.int
+    COORDINATES_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    PARKING_TYPE_FIELD_NUMBER: _builtins.int
+    FACILITIES_FIELD_NUMBER: _builtins.int
+    OPENING_TIMES_FIELD_NUMBER: _builtins.int
+    CHARGING_WHEN_CLOSED_FIELD_NUMBER: _builtins.int
+    OPERATOR_FIELD_NUMBER: _builtins.int
+    SUBOPERATOR_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    DIRECTIONS_FIELD_NUMBER: _builtins.int
+    PUBLISH_FIELD_NUMBER: _builtins.int
+    ROAMING_FIELD_NUMBER: _builtins.int
+    GRID_CONNECTION_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """1-36 characters of [A-Za-z0-9._~-]; also the OCPI Location id."""
+    name: _builtins.str
+    address: _builtins.str
+    """Street and house number (at most 45 characters)."""
+    city: _builtins.str
+    postal_code: _builtins.str
+    state: _builtins.str
+    country: _builtins.str
+    """ISO 3166-1 alpha-3, e.g. NLD."""
+    time_zone: _builtins.str
+    """IANA tz database name, e.g. Europe/Amsterdam."""
+    parking_type: _builtins.str
+    """OCPI ParkingType: ALONG_MOTORWAY, PARKING_GARAGE, PARKING_LOT, ON_DRIVEWAY, ON_STREET,
+    UNDERGROUND_GARAGE; empty when unknown.
+    """
+    charging_when_closed: _builtins.bool
+    publish: _builtins.bool
+    """May be shown in apps and on websites (OCPI Location.publish)."""
+    roaming: _builtins.bool
+    """Shared with roaming partners at all; private sites are not."""
+    @_builtins.property
+    def coordinates(self) -> Global___GeoLocation: ...
+    @_builtins.property
+    def facilities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """OCPI Facility values, e.g. RESTAURANT, SUPERMARKET."""
+
+    @_builtins.property
+    def opening_times(self) -> Global___OpeningTimes:
+        """Absent: no opening times known (OCPI: field omitted)."""
+
+    @_builtins.property
+    def operator(self) -> Global___BusinessDetails: ...
+    @_builtins.property
+    def suboperator(self) -> Global___BusinessDetails: ...
+    @_builtins.property
+    def owner(self) -> Global___BusinessDetails: ...
+    @_builtins.property
+    def directions(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisplayText]: ...
+    @_builtins.property
+    def grid_connection(self) -> Global___GridConnection: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """Output only."""
+
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        address: _builtins.str = ...,
+        city: _builtins.str = ...,
+        postal_code: _builtins.str = ...,
+        state: _builtins.str = ...,
+        country: _builtins.str = ...,
+        coordinates: Global___GeoLocation | None = ...,
+        time_zone: _builtins.str = ...,
+        parking_type: _builtins.str = ...,
+        facilities: _abc.Iterable[_builtins.str] | None = ...,
+        opening_times: Global___OpeningTimes | None = ...,
+        charging_when_closed: _builtins.bool | None = ...,
+        operator: Global___BusinessDetails | None = ...,
+        suboperator: Global___BusinessDetails | None = ...,
+        owner: Global___BusinessDetails | None = ...,
+        directions: _abc.Iterable[Global___DisplayText] | None = ...,
+        publish: _builtins.bool = ...,
+        roaming: _builtins.bool = ...,
+        grid_connection: Global___GridConnection | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_charging_when_closed", b"_charging_when_closed", "charging_when_closed", b"charging_when_closed", "coordinates", b"coordinates", "created_at", b"created_at", "grid_connection", b"grid_connection", "opening_times", b"opening_times", "operator", b"operator", "owner", b"owner", "suboperator", b"suboperator", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_charging_when_closed", b"_charging_when_closed", "address", b"address", "charging_when_closed", b"charging_when_closed", "city", b"city", "coordinates", b"coordinates", "country", b"country", "created_at", b"created_at", "directions", b"directions", "facilities", b"facilities", "grid_connection", b"grid_connection", "id", b"id", "name", b"name", "opening_times", b"opening_times", "operator", b"operator", "owner", b"owner", "parking_type", b"parking_type", "postal_code", b"postal_code", "publish", b"publish", "roaming", b"roaming", "state", b"state", "suboperator", b"suboperator", "time_zone", b"time_zone", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__charging_when_closed: _TypeAlias = _typing.Literal["charging_when_closed"]  # noqa: Y015
+    _WhichOneofArgType__charging_when_closed: _TypeAlias = _typing.Literal["_charging_when_closed", b"_charging_when_closed"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__charging_when_closed) -> _WhichOneofReturnType__charging_when_closed | None: ...
+
+Global___Site: _TypeAlias = Site  # noqa: Y015
+
+@_typing.final
+class UpsertSiteRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def site(self) -> Global___Site: ...
+    def __init__(
+        self,
+        *,
+        site: Global___Site | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["site", b"site"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["site", b"site"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpsertSiteRequest: _TypeAlias = UpsertSiteRequest  # noqa: Y015
+
+@_typing.final
+class UpsertSiteResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    created: _builtins.bool
+    @_builtins.property
+    def site(self) -> Global___Site: ...
+    def __init__(
+        self,
+        *,
+        site: Global___Site | None = ...,
+        created: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["site", b"site"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "site", b"site"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpsertSiteResponse: _TypeAlias = UpsertSiteResponse  # noqa: Y015
+
+@_typing.final
+class GetSiteRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["site_id", b"site_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSiteRequest: _TypeAlias = GetSiteRequest  # noqa: Y015
+
+@_typing.final
+class GetSiteResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def site(self) -> Global___Site: ...
+    def __init__(
+        self,
+        *,
+        site: Global___Site | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["site", b"site"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["site", b"site"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSiteResponse: _TypeAlias = GetSiteResponse  # noqa: Y015
+
+@_typing.final
+class ListSitesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSitesRequest: _TypeAlias = ListSitesRequest  # noqa: Y015
+
+@_typing.final
+class ListSitesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def sites(self) -> _containers.RepeatedCompositeFieldContainer[Global___Site]: ...
+    def __init__(
+        self,
+        *,
+        sites: _abc.Iterable[Global___Site] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "sites", b"sites"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSitesResponse: _TypeAlias = ListSitesResponse  # noqa: Y015
+
+@_typing.final
+class DeleteSiteRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["site_id", b"site_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSiteRequest: _TypeAlias = DeleteSiteRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSiteResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.bool
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSiteResponse: _TypeAlias = DeleteSiteResponse  # noqa: Y015
+
+@_typing.final
+class ConnectorSpec(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONNECTOR_ID_FIELD_NUMBER: _builtins.int
+    STANDARD_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    POWER_TYPE_FIELD_NUMBER: _builtins.int
+    MAX_VOLTAGE_FIELD_NUMBER: _builtins.int
+    MAX_AMPERAGE_FIELD_NUMBER: _builtins.int
+    MAX_ELECTRIC_POWER_FIELD_NUMBER: _builtins.int
+    TERMS_AND_CONDITIONS_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    connector_id: _builtins.int
+    """1, 2, ... within the EVSE (OCPP 1.6 connector N is EVSE N, connector 1)."""
+    standard: _builtins.str
+    """OCPI ConnectorType, e.g. IEC_62196_T2, IEC_62196_T2_COMBO, CHADEMO."""
+    format: _builtins.str
+    """SOCKET or CABLE."""
+    power_type: _builtins.str
+    """AC_1_PHASE, AC_2_PHASE, AC_2_PHASE_SPLIT, AC_3_PHASE or DC."""
+    max_voltage: _builtins.int
+    """Volts (line to neutral for AC_3_PHASE)."""
+    max_amperage: _builtins.int
+    """Amperes."""
+    max_electric_power: _builtins.int
+    """Watts, when lower than voltage x amperage allows."""
+    terms_and_conditions: _builtins.str
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """Output only."""
+
+    def __init__(
+        self,
+        *,
+        connector_id: _builtins.int = ...,
+        standard: _builtins.str = ...,
+        format: _builtins.str = ...,
+        power_type: _builtins.str = ...,
+        max_voltage: _builtins.int = ...,
+        max_amperage: _builtins.int = ...,
+        max_electric_power: _builtins.int | None = ...,
+        terms_and_conditions: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_electric_power", b"_max_electric_power", "max_electric_power", b"max_electric_power", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_electric_power", b"_max_electric_power", "connector_id", b"connector_id", "format", b"format", "max_amperage", b"max_amperage", "max_electric_power", b"max_electric_power", "max_voltage", b"max_voltage", "power_type", b"power_type", "standard", b"standard", "terms_and_conditions", b"terms_and_conditions", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_electric_power: _TypeAlias = _typing.Literal["max_electric_power"]  # noqa: Y015
+    _WhichOneofArgType__max_electric_power: _TypeAlias = _typing.Literal["_max_electric_power", b"_max_electric_power"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_electric_power) -> _WhichOneofReturnType__max_electric_power | None: ...
+
+Global___ConnectorSpec: _TypeAlias = ConnectorSpec  # noqa: Y015
+
+@_typing.final
+class EvseSpec(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    EVSE_CODE_FIELD_NUMBER: _builtins.int
+    PHYSICAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    FLOOR_LEVEL_FIELD_NUMBER: _builtins.int
+    CONNECTORS_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    evse_id: _builtins.int
+    """1, 2, ... (OCPP 2.0.1 evseId; 1.6 connectorId)."""
+    evse_code: _builtins.str
+    """eMI3 EVSE ID, e.g. NL*CPL*E12345*1."""
+    physical_reference: _builtins.str
+    floor_level: _builtins.str
+    @_builtins.property
+    def connectors(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConnectorSpec]: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """Output only."""
+
+    def __init__(
+        self,
+        *,
+        evse_id: _builtins.int = ...,
+        evse_code: _builtins.str = ...,
+        physical_reference: _builtins.str = ...,
+        floor_level: _builtins.str = ...,
+        connectors: _abc.Iterable[Global___ConnectorSpec] | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connectors", b"connectors", "evse_code", b"evse_code", "evse_id", b"evse_id", "floor_level", b"floor_level", "physical_reference", b"physical_reference", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EvseSpec: _TypeAlias = EvseSpec  # noqa: Y015
+
+@_typing.final
+class SetEvseSpecsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    EVSES_FIELD_NUMBER: _builtins.int
+    REPLACE_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    replace: _builtins.bool
+    """Remove every EVSE of the charge point not in `evses` (declarative, as a CR is applied)."""
+    @_builtins.property
+    def evses(self) -> _containers.RepeatedCompositeFieldContainer[Global___EvseSpec]: ...
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        evses: _abc.Iterable[Global___EvseSpec] | None = ...,
+        replace: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "evses", b"evses", "replace", b"replace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetEvseSpecsRequest: _TypeAlias = SetEvseSpecsRequest  # noqa: Y015
+
+@_typing.final
+class SetEvseSpecsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def evses(self) -> _containers.RepeatedCompositeFieldContainer[Global___EvseSpec]: ...
+    def __init__(
+        self,
+        *,
+        evses: _abc.Iterable[Global___EvseSpec] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evses", b"evses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetEvseSpecsResponse: _TypeAlias = SetEvseSpecsResponse  # noqa: Y015
+
+@_typing.final
+class ListEvseSpecsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def charge_point_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        charge_point_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_ids", b"charge_point_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEvseSpecsRequest: _TypeAlias = ListEvseSpecsRequest  # noqa: Y015
+
+@_typing.final
+class ChargePointEvseSpecs(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    EVSES_FIELD_NUMBER: _builtins.int
+    charge_point_id: _builtins.str
+    @_builtins.property
+    def evses(self) -> _containers.RepeatedCompositeFieldContainer[Global___EvseSpec]: ...
+    def __init__(
+        self,
+        *,
+        charge_point_id: _builtins.str = ...,
+        evses: _abc.Iterable[Global___EvseSpec] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_point_id", b"charge_point_id", "evses", b"evses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargePointEvseSpecs: _TypeAlias = ChargePointEvseSpecs  # noqa: Y015
+
+@_typing.final
+class ListEvseSpecsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGE_POINTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def charge_points(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChargePointEvseSpecs]:
+        """Only charge points that have EVSE specs."""
+
+    def __init__(
+        self,
+        *,
+        charge_points: _abc.Iterable[Global___ChargePointEvseSpecs] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_points", b"charge_points"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEvseSpecsResponse: _TypeAlias = ListEvseSpecsResponse  # noqa: Y015
+
+@_typing.final
+class RegistryChange(_message.Message):
+    """One entry of the registry's change stream (Redis Stream, field "m"): a hint that state
+    changed, for consumers to re-read it (e.g. OCPI pushes EVSE status). Best effort: a
+    consumer also re-reads periodically, so a lost entry only delays it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    CHARGE_POINT_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    kind: Global___RegistryChangeKind.ValueType
+    charge_point_id: _builtins.str
+    site_id: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        kind: Global___RegistryChangeKind.ValueType = ...,
+        charge_point_id: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "charge_point_id", b"charge_point_id", "kind", b"kind", "site_id", b"site_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegistryChange: _TypeAlias = RegistryChange  # noqa: Y015

@@ -107,6 +107,36 @@ class RegistryServiceStub:
                 request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsRequest.SerializeToString,
                 response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsResponse.FromString,
                 _registered_method=True)
+        self.UpsertSite = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/UpsertSite',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.UpsertSiteRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.UpsertSiteResponse.FromString,
+                _registered_method=True)
+        self.GetSite = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/GetSite',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetSiteRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetSiteResponse.FromString,
+                _registered_method=True)
+        self.ListSites = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/ListSites',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListSitesRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListSitesResponse.FromString,
+                _registered_method=True)
+        self.DeleteSite = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/DeleteSite',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteSiteRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteSiteResponse.FromString,
+                _registered_method=True)
+        self.SetEvseSpecs = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/SetEvseSpecs',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetEvseSpecsRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetEvseSpecsResponse.FromString,
+                _registered_method=True)
+        self.ListEvseSpecs = channel.unary_unary(
+                '/chargeplane.registry.v1.RegistryService/ListEvseSpecs',
+                request_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListEvseSpecsRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListEvseSpecsResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -216,6 +246,50 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertSite(self, request, context):
+        """-- sites and EVSE hardware (billing: time zone; smart charging: grid connection;
+        OCPI: the Location) --
+        Create or replace a site. Charge points belong to it by their `site`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSite(self, request, context):
+        """Read one site.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSites(self, request, context):
+        """List sites ordered by id, with cursor pagination.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSite(self, request, context):
+        """Delete a site (idempotent); its charge points keep their `site` value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetEvseSpecs(self, request, context):
+        """Describe the EVSEs and connectors of a charge point (standard, format, power type, limits).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEvseSpecs(self, request, context):
+        """The EVSE/connector hardware of many charge points.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -288,6 +362,36 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.RecordConfigurationResults,
                     request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsRequest.FromString,
                     response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsResponse.SerializeToString,
+            ),
+            'UpsertSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertSite,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.UpsertSiteRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.UpsertSiteResponse.SerializeToString,
+            ),
+            'GetSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSite,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetSiteRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetSiteResponse.SerializeToString,
+            ),
+            'ListSites': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSites,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListSitesRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListSitesResponse.SerializeToString,
+            ),
+            'DeleteSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSite,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteSiteRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteSiteResponse.SerializeToString,
+            ),
+            'SetEvseSpecs': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetEvseSpecs,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetEvseSpecsRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetEvseSpecsResponse.SerializeToString,
+            ),
+            'ListEvseSpecs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvseSpecs,
+                    request_deserializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListEvseSpecsRequest.FromString,
+                    response_serializer=chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListEvseSpecsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -671,6 +775,168 @@ class RegistryService:
             '/chargeplane.registry.v1.RegistryService/RecordConfigurationResults',
             chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsRequest.SerializeToString,
             chargeplane_dot_registry_dot_v1_dot_registry__pb2.RecordConfigurationResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/UpsertSite',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.UpsertSiteRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.UpsertSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/GetSite',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetSiteRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.GetSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSites(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/ListSites',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListSitesRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListSitesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/DeleteSite',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteSiteRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.DeleteSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetEvseSpecs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/SetEvseSpecs',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetEvseSpecsRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.SetEvseSpecsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvseSpecs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.registry.v1.RegistryService/ListEvseSpecs',
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListEvseSpecsRequest.SerializeToString,
+            chargeplane_dot_registry_dot_v1_dot_registry__pb2.ListEvseSpecsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -70,6 +70,21 @@ class RegistryServiceStub:
     """The desired configuration with the result of its last push."""
     RecordConfigurationResults: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordConfigurationResultsRequest, _registry_pb2.RecordConfigurationResultsResponse]
     """Record what a charger answered to pushed configuration."""
+    UpsertSite: _grpc.UnaryUnaryMultiCallable[_registry_pb2.UpsertSiteRequest, _registry_pb2.UpsertSiteResponse]
+    """-- sites and EVSE hardware (billing: time zone; smart charging: grid connection;
+    OCPI: the Location) --
+    Create or replace a site. Charge points belong to it by their `site`.
+    """
+    GetSite: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetSiteRequest, _registry_pb2.GetSiteResponse]
+    """Read one site."""
+    ListSites: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListSitesRequest, _registry_pb2.ListSitesResponse]
+    """List sites ordered by id, with cursor pagination."""
+    DeleteSite: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DeleteSiteRequest, _registry_pb2.DeleteSiteResponse]
+    """Delete a site (idempotent); its charge points keep their `site` value."""
+    SetEvseSpecs: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetEvseSpecsRequest, _registry_pb2.SetEvseSpecsResponse]
+    """Describe the EVSEs and connectors of a charge point (standard, format, power type, limits)."""
+    ListEvseSpecs: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListEvseSpecsRequest, _registry_pb2.ListEvseSpecsResponse]
+    """The EVSE/connector hardware of many charge points."""
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
@@ -113,6 +128,21 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     """The desired configuration with the result of its last push."""
     RecordConfigurationResults: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordConfigurationResultsRequest, _registry_pb2.RecordConfigurationResultsResponse]  # type: ignore[assignment]
     """Record what a charger answered to pushed configuration."""
+    UpsertSite: _aio.UnaryUnaryMultiCallable[_registry_pb2.UpsertSiteRequest, _registry_pb2.UpsertSiteResponse]  # type: ignore[assignment]
+    """-- sites and EVSE hardware (billing: time zone; smart charging: grid connection;
+    OCPI: the Location) --
+    Create or replace a site. Charge points belong to it by their `site`.
+    """
+    GetSite: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetSiteRequest, _registry_pb2.GetSiteResponse]  # type: ignore[assignment]
+    """Read one site."""
+    ListSites: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListSitesRequest, _registry_pb2.ListSitesResponse]  # type: ignore[assignment]
+    """List sites ordered by id, with cursor pagination."""
+    DeleteSite: _aio.UnaryUnaryMultiCallable[_registry_pb2.DeleteSiteRequest, _registry_pb2.DeleteSiteResponse]  # type: ignore[assignment]
+    """Delete a site (idempotent); its charge points keep their `site` value."""
+    SetEvseSpecs: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetEvseSpecsRequest, _registry_pb2.SetEvseSpecsResponse]  # type: ignore[assignment]
+    """Describe the EVSEs and connectors of a charge point (standard, format, power type, limits)."""
+    ListEvseSpecs: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListEvseSpecsRequest, _registry_pb2.ListEvseSpecsResponse]  # type: ignore[assignment]
+    """The EVSE/connector hardware of many charge points."""
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     """The registry owns charge points: registration, boot decisions, connector states and
@@ -237,5 +267,56 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.RecordConfigurationResultsResponse, _abc.Awaitable[_registry_pb2.RecordConfigurationResultsResponse]]:
         """Record what a charger answered to pushed configuration."""
+
+    @_abc_1.abstractmethod
+    def UpsertSite(
+        self,
+        request: _registry_pb2.UpsertSiteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.UpsertSiteResponse, _abc.Awaitable[_registry_pb2.UpsertSiteResponse]]:
+        """-- sites and EVSE hardware (billing: time zone; smart charging: grid connection;
+        OCPI: the Location) --
+        Create or replace a site. Charge points belong to it by their `site`.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSite(
+        self,
+        request: _registry_pb2.GetSiteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.GetSiteResponse, _abc.Awaitable[_registry_pb2.GetSiteResponse]]:
+        """Read one site."""
+
+    @_abc_1.abstractmethod
+    def ListSites(
+        self,
+        request: _registry_pb2.ListSitesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListSitesResponse, _abc.Awaitable[_registry_pb2.ListSitesResponse]]:
+        """List sites ordered by id, with cursor pagination."""
+
+    @_abc_1.abstractmethod
+    def DeleteSite(
+        self,
+        request: _registry_pb2.DeleteSiteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.DeleteSiteResponse, _abc.Awaitable[_registry_pb2.DeleteSiteResponse]]:
+        """Delete a site (idempotent); its charge points keep their `site` value."""
+
+    @_abc_1.abstractmethod
+    def SetEvseSpecs(
+        self,
+        request: _registry_pb2.SetEvseSpecsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.SetEvseSpecsResponse, _abc.Awaitable[_registry_pb2.SetEvseSpecsResponse]]:
+        """Describe the EVSEs and connectors of a charge point (standard, format, power type, limits)."""
+
+    @_abc_1.abstractmethod
+    def ListEvseSpecs(
+        self,
+        request: _registry_pb2.ListEvseSpecsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListEvseSpecsResponse, _abc.Awaitable[_registry_pb2.ListEvseSpecsResponse]]:
+        """The EVSE/connector hardware of many charge points."""
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -18,20 +18,25 @@ from chargeplane.routing.presence import PresenceRegistry
 from chargeplane.rpc.errors import NotFound, translate_errors
 
 from . import messages
+from .changes import ChangePublisher
 from .device import DeviceRepository
 from .device_servicer import DeviceRpcs
 from .policy import decide_boot
 from .repository import RegistryRepository
+from .site_repository import SiteRepository
+from .site_servicer import SiteRpcs
 
 log = logging.getLogger(__name__)
 
 
-class RegistryServicer(DeviceRpcs, pb_grpc.RegistryServiceServicer):
+class RegistryServicer(DeviceRpcs, SiteRpcs, pb_grpc.RegistryServiceServicer):
     def __init__(self, pool: asyncpg.Pool, redis: Redis, settings: Settings) -> None:
         self.repo = RegistryRepository(pool)
         self.device = DeviceRepository(pool)
         self.presence = PresenceRegistry(redis)
         self.settings = settings
+        self.sites = SiteRepository(pool)
+        self.changes = ChangePublisher(redis, settings)
 
     @property
     def _dev(self) -> bool:
@@ -63,6 +68,8 @@ class RegistryServicer(DeviceRpcs, pb_grpc.RegistryServiceServicer):
     async def RecordStatus(self, request: pb.RecordStatusRequest, context: Any) -> pb.RecordStatusResponse:
         report = messages.status_report(request, datetime.now(UTC))
         applied = await self.repo.record_status(report, create_missing=self._dev)
+        if applied:
+            self.changes.status_changed(report.charge_point_id)
         return pb.RecordStatusResponse(applied=applied)
 
     @translate_errors
@@ -96,6 +103,7 @@ class RegistryServicer(DeviceRpcs, pb_grpc.RegistryServiceServicer):
             cp_id, messages.site(request.site), messages.allowed_protocols(request.allowed_protocols)
         )
         log.info("charge point %s %s", cp_id, "registered" if created else "updated", extra={"cp_id": cp_id})
+        self.changes.charge_point_changed(cp_id)
         return pb.UpsertChargePointResponse(charge_point=await self._read(cp_id), created=created)
 
     @translate_errors
@@ -106,6 +114,7 @@ class RegistryServicer(DeviceRpcs, pb_grpc.RegistryServiceServicer):
         deleted = await self.repo.delete(cp_id)  # idempotent: deleting twice is not an error
         if deleted:
             log.info("charge point %s deregistered", cp_id, extra={"cp_id": cp_id})
+            self.changes.charge_point_changed(cp_id)
         return pb.DeleteChargePointResponse(deleted=deleted)
 
     async def _read(self, raw_id: str) -> pb.ChargePoint:
