@@ -39,6 +39,27 @@ EVENT_TYPE_UPDATED: EventType.ValueType  # 2
 EVENT_TYPE_ENDED: EventType.ValueType  # 3
 Global___EventType: _TypeAlias = EventType  # noqa: Y015
 
+class _ChangeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChangeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChangeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHANGE_KIND_UNSPECIFIED: _ChangeKind.ValueType  # 0
+    CHANGE_KIND_STARTED: _ChangeKind.ValueType  # 1
+    CHANGE_KIND_UPDATED: _ChangeKind.ValueType  # 2
+    """Charging state, meter register or authorization changed on an active transaction."""
+    CHANGE_KIND_ENDED: _ChangeKind.ValueType  # 3
+
+class ChangeKind(_ChangeKind, metaclass=_ChangeKindEnumTypeWrapper): ...
+
+CHANGE_KIND_UNSPECIFIED: ChangeKind.ValueType  # 0
+CHANGE_KIND_STARTED: ChangeKind.ValueType  # 1
+CHANGE_KIND_UPDATED: ChangeKind.ValueType  # 2
+"""Charging state, meter register or authorization changed on an active transaction."""
+CHANGE_KIND_ENDED: ChangeKind.ValueType  # 3
+Global___ChangeKind: _TypeAlias = ChangeKind  # noqa: Y015
+
 @_typing.final
 class EventAuthorization(_message.Message):
     """The authorization the gateway obtained for the event's id token; stored with the
@@ -615,3 +636,92 @@ class ListMeterValuesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListMeterValuesResponse: _TypeAlias = ListMeterValuesResponse  # noqa: Y015
+
+@_typing.final
+class TransactionChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    COMMITTED_AT_FIELD_NUMBER: _builtins.int
+    TRANSACTION_FIELD_NUMBER: _builtins.int
+    change_id: _builtins.int
+    """Increasing in commit order; the cursor of the next ListTransactionChanges call."""
+    kind: Global___ChangeKind.ValueType
+    @_builtins.property
+    def committed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def transaction(self) -> Global___Transaction:
+        """The transaction as it stood right after the change."""
+
+    def __init__(
+        self,
+        *,
+        change_id: _builtins.int = ...,
+        kind: Global___ChangeKind.ValueType = ...,
+        committed_at: _timestamp_pb2.Timestamp | None = ...,
+        transaction: Global___Transaction | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["committed_at", b"committed_at", "transaction", b"transaction"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_id", b"change_id", "committed_at", b"committed_at", "kind", b"kind", "transaction", b"transaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactionChange: _TypeAlias = TransactionChange  # noqa: Y015
+
+@_typing.final
+class ListTransactionChangesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_CHANGE_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    WAIT_SECONDS_FIELD_NUMBER: _builtins.int
+    after_change_id: _builtins.int
+    """Changes with change_id > after_change_id (0: from the oldest kept)."""
+    limit: _builtins.int
+    """At most this many (default 100, at most 1000)."""
+    wait_seconds: _builtins.float
+    """When there is nothing after the cursor, wait up to this long for a change before
+    answering empty (long poll; 0 answers at once; capped by the service).
+    """
+    def __init__(
+        self,
+        *,
+        after_change_id: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        wait_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_change_id", b"after_change_id", "limit", b"limit", "wait_seconds", b"wait_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTransactionChangesRequest: _TypeAlias = ListTransactionChangesRequest  # noqa: Y015
+
+@_typing.final
+class ListTransactionChangesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_FIELD_NUMBER: _builtins.int
+    OLDEST_KEPT_CHANGE_ID_FIELD_NUMBER: _builtins.int
+    oldest_kept_change_id: _builtins.int
+    """The oldest change_id still kept: a consumer whose cursor is older lost changes
+    (retention) and must re-read state (ListTransactions) before continuing.
+    """
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransactionChange]: ...
+    def __init__(
+        self,
+        *,
+        changes: _abc.Iterable[Global___TransactionChange] | None = ...,
+        oldest_kept_change_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "oldest_kept_change_id", b"oldest_kept_change_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTransactionChangesResponse: _TypeAlias = ListTransactionChangesResponse  # noqa: Y015

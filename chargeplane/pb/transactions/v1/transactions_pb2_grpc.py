@@ -62,6 +62,11 @@ class TransactionsServiceStub:
                 request_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListMeterValuesRequest.SerializeToString,
                 response_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListMeterValuesResponse.FromString,
                 _registered_method=True)
+        self.ListTransactionChanges = channel.unary_unary(
+                '/chargeplane.transactions.v1.TransactionsService/ListTransactionChanges',
+                request_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListTransactionChangesRequest.SerializeToString,
+                response_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListTransactionChangesResponse.FromString,
+                _registered_method=True)
 
 
 class TransactionsServiceServicer:
@@ -108,6 +113,18 @@ class TransactionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTransactionChanges(self, request, context):
+        """The transaction change feed: every committed lifecycle change (started, updated,
+        ended, and corrections of ended ones), in commit order, from a cursor the consumer
+        keeps. Written in the same database transaction as the change (an outbox), so a
+        consumer (billing, smart charging, OCPI) that stores its cursor durably after
+        handling a change sees every change at least once and never one that was rolled
+        back. Consumers must be idempotent on (transaction id, change id).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TransactionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -135,6 +152,11 @@ def add_TransactionsServiceServicer_to_server(servicer, server):
                     servicer.ListMeterValues,
                     request_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListMeterValuesRequest.FromString,
                     response_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListMeterValuesResponse.SerializeToString,
+            ),
+            'ListTransactionChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTransactionChanges,
+                    request_deserializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListTransactionChangesRequest.FromString,
+                    response_serializer=chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListTransactionChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -275,6 +297,33 @@ class TransactionsService:
             '/chargeplane.transactions.v1.TransactionsService/ListMeterValues',
             chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListMeterValuesRequest.SerializeToString,
             chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListMeterValuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTransactionChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargeplane.transactions.v1.TransactionsService/ListTransactionChanges',
+            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListTransactionChangesRequest.SerializeToString,
+            chargeplane_dot_transactions_dot_v1_dot_transactions__pb2.ListTransactionChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

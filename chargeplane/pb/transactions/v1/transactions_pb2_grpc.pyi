@@ -50,6 +50,14 @@ class TransactionsServiceStub:
     """List transactions, newest first, with filters and cursor pagination."""
     ListMeterValues: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.ListMeterValuesRequest, _transactions_pb2.ListMeterValuesResponse]
     """Meter values of one charger in a time range."""
+    ListTransactionChanges: _grpc.UnaryUnaryMultiCallable[_transactions_pb2.ListTransactionChangesRequest, _transactions_pb2.ListTransactionChangesResponse]
+    """The transaction change feed: every committed lifecycle change (started, updated,
+    ended, and corrections of ended ones), in commit order, from a cursor the consumer
+    keeps. Written in the same database transaction as the change (an outbox), so a
+    consumer (billing, smart charging, OCPI) that stores its cursor durably after
+    handling a change sees every change at least once and never one that was rolled
+    back. Consumers must be idempotent on (transaction id, change id).
+    """
 
 @_typing.type_check_only
 class TransactionsServiceAsyncStub(TransactionsServiceStub):
@@ -73,6 +81,14 @@ class TransactionsServiceAsyncStub(TransactionsServiceStub):
     """List transactions, newest first, with filters and cursor pagination."""
     ListMeterValues: _aio.UnaryUnaryMultiCallable[_transactions_pb2.ListMeterValuesRequest, _transactions_pb2.ListMeterValuesResponse]  # type: ignore[assignment]
     """Meter values of one charger in a time range."""
+    ListTransactionChanges: _aio.UnaryUnaryMultiCallable[_transactions_pb2.ListTransactionChangesRequest, _transactions_pb2.ListTransactionChangesResponse]  # type: ignore[assignment]
+    """The transaction change feed: every committed lifecycle change (started, updated,
+    ended, and corrections of ended ones), in commit order, from a cursor the consumer
+    keeps. Written in the same database transaction as the change (an outbox), so a
+    consumer (billing, smart charging, OCPI) that stores its cursor durably after
+    handling a change sees every change at least once and never one that was rolled
+    back. Consumers must be idempotent on (transaction id, change id).
+    """
 
 class TransactionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """The transactions service owns charging sessions of both OCPP versions in one lifecycle:
@@ -123,5 +139,19 @@ class TransactionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_transactions_pb2.ListMeterValuesResponse, _abc.Awaitable[_transactions_pb2.ListMeterValuesResponse]]:
         """Meter values of one charger in a time range."""
+
+    @_abc_1.abstractmethod
+    def ListTransactionChanges(
+        self,
+        request: _transactions_pb2.ListTransactionChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transactions_pb2.ListTransactionChangesResponse, _abc.Awaitable[_transactions_pb2.ListTransactionChangesResponse]]:
+        """The transaction change feed: every committed lifecycle change (started, updated,
+        ended, and corrections of ended ones), in commit order, from a cursor the consumer
+        keeps. Written in the same database transaction as the change (an outbox), so a
+        consumer (billing, smart charging, OCPI) that stores its cursor durably after
+        handling a change sees every change at least once and never one that was rolled
+        back. Consumers must be idempotent on (transaction id, change id).
+        """
 
 def add_TransactionsServiceServicer_to_server(servicer: TransactionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
