@@ -16,6 +16,7 @@ from typing import TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -68,6 +69,13 @@ def _serialised(fn: Callable[[], _T]) -> Callable[[], _T]:
             return fn()
 
     return run
+
+
+def head_revision() -> str:
+    """The newest revision the code knows (the one `upgrade` goes to by default)."""
+    head = ScriptDirectory.from_config(alembic_config("postgresql://unused/")).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
 
 
 def upgrade(url: str, revision: str = "head") -> None:
