@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import grpc
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 from redis.asyncio import Redis
@@ -269,3 +270,10 @@ class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
         page = rows[:size]
         token = _encode(mv_key(page[-1])) if len(rows) > size else ""
         return pb.ListMeterValuesResponse(meter_values=[meter_value_pb(r) for r in page], next_page_token=token)
+
+    async def ListTransactionChanges(
+        self, request: pb.ListTransactionChangesRequest, context: Any
+    ) -> pb.ListTransactionChangesResponse:
+        # The contract exists so billing, smart charging and OCPI can be built against it in
+        # parallel; the outbox behind it lands with billing phase 2 (branch billing2).
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the transaction change feed is not implemented yet")
