@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     meter_claim_idle_ms: int = Field(default=30_000, ge=100)  # reclaim pending entries idle this long
     meter_retention_days: int = Field(default=400, ge=1)  # meter-value partitions older than this are dropped
     meter_partitions_ahead: int = Field(default=7, ge=1)  # daily partitions made in advance
+    meter_settle_max: float = Field(default=10.0, ge=0)  # longest wait of GetTransaction for queued meter values
+    # The transaction change feed (ListTransactionChanges): an outbox kept this many days,
+    # long polls woken by Redis pub/sub hints and re-read at the poll interval regardless.
+    transaction_changes_channel: str = "cp:transaction-changes"
+    transaction_changes_retention_days: float = Field(default=7.0, gt=0)
+    transaction_changes_poll_interval: float = Field(default=1.0, gt=0)
+    transaction_changes_max_wait: float = Field(default=30.0, ge=0)  # longest long poll
 
     # Billing (issue 13).
     billing_address: str = ""  # host:port of the billing service; default: own gRPC server

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import asyncpg
 import grpc
@@ -10,6 +11,9 @@ import pytest
 from chargeplane.config import Settings
 from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceStub
 from chargeplane.runtime import components as c
+
+if TYPE_CHECKING:
+    from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
 
 
 @pytest.fixture
@@ -32,7 +36,7 @@ async def billing_server(billing_settings: Settings) -> AsyncIterator[tuple[int,
 
 
 @pytest.fixture
-async def billing(billing_server: tuple[int, asyncpg.Pool]) -> AsyncIterator[BillingServiceStub]:
+async def billing(billing_server: tuple[int, asyncpg.Pool]) -> AsyncIterator[BillingServiceAsyncStub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{billing_server[0]}") as channel:
         yield BillingServiceStub(channel)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import asyncpg
 import grpc
@@ -15,15 +16,18 @@ from chargeplane.runtime import components as c
 
 from .test_service import session, setup_site
 
+if TYPE_CHECKING:
+    from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
 
-async def _issue(billing: BillingServiceStub, s: pb.Session) -> pb.IssueCdrResponse | grpc.aio.AioRpcError:
+
+async def _issue(billing: BillingServiceAsyncStub, s: pb.Session) -> pb.IssueCdrResponse | grpc.aio.AioRpcError:
     try:
         return await billing.IssueCdr(pb.IssueCdrRequest(session=s))
     except grpc.aio.AioRpcError as exc:
         return exc
 
 
-async def test_a_session_the_database_refuses_fails_alone(billing: BillingServiceStub, db: asyncpg.Pool) -> None:
+async def test_a_session_the_database_refuses_fails_alone(billing: BillingServiceAsyncStub, db: asyncpg.Pool) -> None:
     # PostgreSQL stores no NUL character: this session prices fine and then fails in the
     # batch transaction; the batch is retried one transaction at a time and only it fails.
     await setup_site(billing)
@@ -40,7 +44,7 @@ async def test_a_session_the_database_refuses_fails_alone(billing: BillingServic
     assert events == 30  # one event per CDR, none for the rolled-back attempt
 
 
-async def test_an_invalid_session_in_a_batch_is_rejected_alone(billing: BillingServiceStub) -> None:
+async def test_an_invalid_session_in_a_batch_is_rejected_alone(billing: BillingServiceAsyncStub) -> None:
     await setup_site(billing)
     broken = session("tx-broken")
     broken.ended_at.seconds = broken.started_at.seconds - 60  # ends before it starts
@@ -51,7 +55,7 @@ async def test_an_invalid_session_in_a_batch_is_rejected_alone(billing: BillingS
 
 
 async def test_two_processes_issuing_the_same_transactions(
-    billing: BillingServiceStub, billing_settings: Settings, db: asyncpg.Pool
+    billing: BillingServiceAsyncStub, billing_settings: Settings, db: asyncpg.Pool
 ) -> None:
     # A second billing process on the same database (its own pool, issuer and server):
     # every transaction is sent to both at once.

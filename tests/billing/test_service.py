@@ -6,7 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
@@ -15,10 +15,12 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
-from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceStub
 
 from .messages import session_pb, stamp
 from .sessions import AMSTERDAM, Charge, Park, build
+
+if TYPE_CHECKING:
+    from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
 
 TARIFF: dict[str, Any] = {
     "currency": "EUR",
@@ -33,11 +35,11 @@ TARIFF: dict[str, Any] = {
 START = datetime(2026, 3, 2, 17, 30, tzinfo=AMSTERDAM)  # a Monday; the session crosses 18:00
 
 
-async def put(billing: BillingServiceStub, tariff_id: str, body: dict[str, Any]) -> pb.PutTariffResponse:
+async def put(billing: BillingServiceAsyncStub, tariff_id: str, body: dict[str, Any]) -> pb.PutTariffResponse:
     return await billing.PutTariff(pb.PutTariffRequest(tariff_id=tariff_id, ocpi_json=json.dumps(body), actor="test"))
 
 
-async def setup_site(billing: BillingServiceStub, tariff: dict[str, Any] = TARIFF) -> None:
+async def setup_site(billing: BillingServiceAsyncStub, tariff: dict[str, Any] = TARIFF) -> None:
     await put(billing, "T1", tariff)
     await billing.UpsertSite(pb.UpsertSiteRequest(site_id="site-A", time_zone="Europe/Amsterdam"))
     await billing.SetTariffAssignment(
@@ -51,7 +53,7 @@ def session(tx: str = "tx-1", **fields: Any) -> pb.Session:
     return session_pb(build(START, Charge(60, 20), Park(20)), tx, site_id="site-A", **fields)
 
 
-async def test_cdr_matches_a_hand_computation_to_the_cent(billing: BillingServiceStub) -> None:
+async def test_cdr_matches_a_hand_computation_to_the_cent(billing: BillingServiceAsyncStub) -> None:
     await setup_site(billing)
     out = await billing.IssueCdr(pb.IssueCdrRequest(session=session()))
     assert out.created
@@ -71,7 +73,9 @@ async def test_cdr_matches_a_hand_computation_to_the_cent(billing: BillingServic
     assert out.cdr.id == "CDR0000000001" and out.cdr.number == 1
 
 
-async def test_retries_and_concurrent_duplicates_give_one_cdr(billing: BillingServiceStub, db: asyncpg.Pool) -> None:
+async def test_retries_and_concurrent_duplicates_give_one_cdr(
+    billing: BillingServiceAsyncStub, db: asyncpg.Pool
+) -> None:
     await setup_site(billing)
     calls = [billing.IssueCdr(pb.IssueCdrRequest(session=session(f"tx-{i % 5}"))) for i in range(25)]
     results = await asyncio.gather(*calls)
@@ -86,7 +90,7 @@ async def test_retries_and_concurrent_duplicates_give_one_cdr(billing: BillingSe
     assert not again.created and again.cdr.id in by_tx["tx-3"]
 
 
-async def test_a_tariff_change_does_not_reprice_a_started_session(billing: BillingServiceStub) -> None:
+async def test_a_tariff_change_does_not_reprice_a_started_session(billing: BillingServiceAsyncStub) -> None:
     await setup_site(billing)
     opened = await billing.OpenSession(pb.OpenSessionRequest(session=session(ended=False)))
     assert (opened.tariff.id, opened.tariff.version, opened.currency) == ("T1", 1, "EUR")
@@ -101,7 +105,7 @@ async def test_a_tariff_change_does_not_reprice_a_started_session(billing: Billi
     assert later.cdr.tariff_version == 2
 
 
-async def test_running_cost_so_far(billing: BillingServiceStub) -> None:
+async def test_running_cost_so_far(billing: BillingServiceAsyncStub) -> None:
     await setup_site(billing)
     running = session(ended=False)
     cost = await billing.RunningCost(pb.RunningCostRequest(session=running, at=stamp(START + timedelta(minutes=30))))
@@ -115,7 +119,7 @@ async def test_running_cost_so_far(billing: BillingServiceStub) -> None:
 
 
 async def test_putting_the_same_body_makes_no_version_and_invalid_fields_are_named(
-    billing: BillingServiceStub,
+    billing: BillingServiceAsyncStub,
 ) -> None:
     first = await put(billing, "T1", TARIFF)
     again = await put(billing, "T1", TARIFF)
@@ -133,10 +137,10 @@ async def test_putting_the_same_body_makes_no_version_and_invalid_fields_are_nam
     assert {v.field for v in violations.field_violations} == {"currency", "elements[1].price_components[2].step_size"}
 
 
-async def test_most_specific_assignment_wins(billing: BillingServiceStub) -> None:
+async def test_most_specific_assignment_wins(billing: BillingServiceAsyncStub) -> None:
     for name in ("DEFAULT", "SITE", "CP", "EVSE", "MEMBERS"):
         await put(billing, name, TARIFF)
-    scopes = [
+    scopes: list[tuple[pb.AssignmentScope.ValueType, dict[str, Any], str]] = [
         (pb.ASSIGNMENT_SCOPE_DEFAULT, {}, "DEFAULT"),
         (pb.ASSIGNMENT_SCOPE_SITE, {"site_id": "site-A"}, "SITE"),
         (pb.ASSIGNMENT_SCOPE_CHARGE_POINT, {"charge_point_id": "CP-2"}, "CP"),
@@ -161,7 +165,7 @@ async def test_most_specific_assignment_wins(billing: BillingServiceStub) -> Non
     assert await resolved(site_id="site-A", charge_point_id="CP-3", evse_id=1) == "SITE"
 
 
-async def test_cdrs_are_immutable_in_the_database(billing: BillingServiceStub, db: asyncpg.Pool) -> None:
+async def test_cdrs_are_immutable_in_the_database(billing: BillingServiceAsyncStub, db: asyncpg.Pool) -> None:
     await setup_site(billing)
     await billing.IssueCdr(pb.IssueCdrRequest(session=session()))
     for statement in (
@@ -174,7 +178,9 @@ async def test_cdrs_are_immutable_in_the_database(billing: BillingServiceStub, d
             await db.execute(statement)
 
 
-async def test_reprice_is_a_credit_and_a_new_cdr_and_is_audited(billing: BillingServiceStub, db: asyncpg.Pool) -> None:
+async def test_reprice_is_a_credit_and_a_new_cdr_and_is_audited(
+    billing: BillingServiceAsyncStub, db: asyncpg.Pool
+) -> None:
     await setup_site(billing)
     original = (await billing.IssueCdr(pb.IssueCdrRequest(session=session()))).cdr
     fixed = json.loads(json.dumps(TARIFF).replace("6.0", "3.0"))  # the parking price was wrong
@@ -189,6 +195,7 @@ async def test_reprice_is_a_credit_and_a_new_cdr_and_is_audited(billing: Billing
     assert (out.replacement.total_cost.excl_vat, out.replacement.tariff_version) == ("9.20", 2)
     assert [out.credit.number, out.replacement.number] == [2, 3]
     audit = await db.fetchrow("SELECT action, actor, reason FROM billing_audit")
+    assert audit is not None
     assert tuple(audit) == ("reprice", "ops@cpo", "parking price typo")
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await billing.RepriceCdr(pb.RepriceCdrRequest(cdr_id=original.id, reason="again", actor="ops"))
@@ -197,7 +204,7 @@ async def test_reprice_is_a_credit_and_a_new_cdr_and_is_audited(billing: Billing
     assert unchanged.cdr.ocpi_json == original.ocpi_json
 
 
-async def test_list_cdrs_filters_and_pages(billing: BillingServiceStub) -> None:
+async def test_list_cdrs_filters_and_pages(billing: BillingServiceAsyncStub) -> None:
     await setup_site(billing)
     for i in range(5):
         s = session_pb(build(START + timedelta(hours=i), Charge(30, 5)), f"tx-{i}", site_id="site-A",
@@ -221,7 +228,7 @@ async def test_list_cdrs_filters_and_pages(billing: BillingServiceStub) -> None:
     assert [c.transaction_id for c in window.cdrs] == ["tx-2", "tx-1"]
 
 
-async def test_bad_session_is_invalid_argument(billing: BillingServiceStub) -> None:
+async def test_bad_session_is_invalid_argument(billing: BillingServiceAsyncStub) -> None:
     s = session()
     s.ended_at.CopyFrom(stamp(START - timedelta(hours=1)))
     with pytest.raises(grpc.aio.AioRpcError) as info:
@@ -230,7 +237,7 @@ async def test_bad_session_is_invalid_argument(billing: BillingServiceStub) -> N
     assert "ends before it starts" in (info.value.details() or "")
 
 
-async def test_no_tariff_gives_a_free_cdr(billing: BillingServiceStub) -> None:
+async def test_no_tariff_gives_a_free_cdr(billing: BillingServiceAsyncStub) -> None:
     out = await billing.IssueCdr(pb.IssueCdrRequest(session=session()))
     cdr = json.loads(out.cdr.ocpi_json)
     assert cdr["total_cost"]["excl_vat"] == 0 and cdr["tariffs"] == [] and Decimal(out.cdr.total_cost.excl_vat) == 0

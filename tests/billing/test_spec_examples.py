@@ -248,7 +248,7 @@ def test_cdr_step_size_charging_then_parking() -> None:
     t = _tariff({"price_components": [{"type": "TIME", "price": 1.0, "step_size": 300},
                                       {"type": "PARKING_TIME", "price": 2.0, "step_size": 300}]})  # fmt: skip
     p = price(parse_tariff(t), build(at(MON, "10:00"), Charge(21, 3), Park(7)), AMSTERDAM)
-    assert (p.billed_time_s, p.billed_parking_s) == (21 * 60, 10 * 60)
+    assert (p.billed_time_s, p.billed_parking_s) == (Fraction(21 * 60), Fraction(10 * 60))
 
 
 def test_cdr_step_size_energy_across_elements() -> None:
@@ -284,7 +284,7 @@ def test_cdr_step_size_only_parking_rounded() -> None:
     t = _tariff({"price_components": [{"type": "TIME", "price": 1, "step_size": 600},
                                       {"type": "PARKING_TIME", "price": 2, "step_size": 600}]})  # fmt: skip
     p = price(parse_tariff(t), build(at(MON, "10:00"), Charge(21, 3), Park(16)), AMSTERDAM)
-    assert (p.billed_time_s, p.billed_parking_s) == (21 * 60, 20 * 60)
+    assert (p.billed_time_s, p.billed_parking_s) == (Fraction(21 * 60), Fraction(20 * 60))
     assert p.total.excl == Fraction(21, 60) + Fraction(20, 60) * 2
 
 

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -20,10 +20,12 @@ from starlette.routing import Route
 
 from chargeplane.config import Settings
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
-from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceStub
 from tests.eventually import eventually
 
 from .test_service import session, setup_site
+
+if TYPE_CHECKING:
+    from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
 
 KEY = "sk_test_chargeplane"
 
@@ -65,6 +67,7 @@ class FakeStripe:
                 return self.error(
                     402, "card_error", "Your card was declined.", "card_declined", decline_code="generic_decline"
                 )
+            pi: dict[str, Any]
             pi = {"id": f"pi_{next(self.ids)}", "object": "payment_intent", "amount": int(form["amount"]),
                   "currency": form["currency"], "capture_method": form.get("capture_method", "automatic_async"),
                   "customer": form.get("customer"), "payment_method": form.get("payment_method"),
@@ -76,9 +79,10 @@ class FakeStripe:
             self.intents[pi["id"]] = pi
             return JSONResponse(pi)
         if len(parts) == 4 and parts[:2] == ["v1", "payment_intents"]:
-            pi = self.intents.get(parts[2])
-            if pi is None:
+            found = self.intents.get(parts[2])
+            if found is None:
                 return self.error(404, "invalid_request_error", "No such payment_intent", "resource_missing")
+            pi = found
             if pi["status"] != "requires_capture":
                 return self.error(400, "invalid_request_error", "This PaymentIntent could not be captured",
                                   "payment_intent_unexpected_state")  # fmt: skip
@@ -119,7 +123,7 @@ def billing_settings(settings: Settings, stripe_server: tuple[str, FakeStripe]) 
     )
 
 
-async def authorize(billing: BillingServiceStub, tx: str, method: str = "pm_card_visa") -> pb.Payment:
+async def authorize(billing: BillingServiceAsyncStub, tx: str, method: str = "pm_card_visa") -> pb.Payment:
     out = await billing.AuthorizePayment(
         pb.AuthorizePaymentRequest(
             transaction_id=tx,
@@ -134,7 +138,7 @@ async def authorize(billing: BillingServiceStub, tx: str, method: str = "pm_card
 
 
 async def test_preauthorise_then_capture_the_cdr_amount_and_refund(
-    billing: BillingServiceStub, stripe_server: tuple[str, FakeStripe]
+    billing: BillingServiceAsyncStub, stripe_server: tuple[str, FakeStripe]
 ) -> None:
     _, fake = stripe_server
     await setup_site(billing)
@@ -154,7 +158,7 @@ async def test_preauthorise_then_capture_the_cdr_amount_and_refund(
     assert refunded.payment.refunded_minor == 234
 
 
-async def test_a_declined_card_is_a_failed_payment(billing: BillingServiceStub) -> None:
+async def test_a_declined_card_is_a_failed_payment(billing: BillingServiceAsyncStub) -> None:
     payment = await authorize(billing, "tx-2", method="pm_card_chargeDeclined")
     assert payment.status == "failed" and "card_declined" in payment.last_error
 

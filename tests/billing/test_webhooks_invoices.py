@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
 from aiohttp import web
 
 from chargeplane.pb.billing.v1 import billing_pb2 as pb
-from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceStub
 from chargeplane.services.billing.webhooks import PAGE, verify
 from tests.eventually import eventually
 
 from .test_service import session, setup_site
+
+if TYPE_CHECKING:
+    from chargeplane.pb.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
 
 
 class Receiver:
@@ -59,7 +62,7 @@ async def receivers() -> AsyncIterator[tuple[str, Receiver, str, Receiver]]:
 
 
 async def test_events_are_signed_retried_ordered_and_a_dead_subscriber_blocks_nobody(
-    billing: BillingServiceStub, db: asyncpg.Pool, receivers: tuple[str, Receiver, str, Receiver]
+    billing: BillingServiceAsyncStub, db: asyncpg.Pool, receivers: tuple[str, Receiver, str, Receiver]
 ) -> None:
     flaky_url, flaky, steady_url, steady = receivers
     for url, receiver in ((flaky_url, flaky), (steady_url, steady)):
@@ -88,7 +91,7 @@ async def test_events_are_signed_retried_ordered_and_a_dead_subscriber_blocks_no
 
 
 async def test_more_events_than_a_page_arrive_once_each_in_order(
-    billing: BillingServiceStub, db: asyncpg.Pool, receivers: tuple[str, Receiver, str, Receiver]
+    billing: BillingServiceAsyncStub, db: asyncpg.Pool, receivers: tuple[str, Receiver, str, Receiver]
 ) -> None:
     # The worker reads due events a page at a time and records successes in groups: a burst
     # larger than a page still reaches the subscriber once per event, in outbox order.
@@ -108,7 +111,7 @@ async def test_more_events_than_a_page_arrive_once_each_in_order(
     )
 
 
-async def test_monthly_invoice_with_vat_lines_html_pdf_json(billing: BillingServiceStub) -> None:
+async def test_monthly_invoice_with_vat_lines_html_pdf_json(billing: BillingServiceAsyncStub) -> None:
     await setup_site(billing)
     await billing.UpsertContract(
         pb.UpsertContractRequest(

@@ -193,52 +193,46 @@ def _clamp(raw: Cost, tariff: Tariff) -> tuple[Cost, str | None]:
     return Cost(excl, incl), limited
 
 
-def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
-    """Apply the session-level rules to `segments` (in any order; they are sorted)."""
-    ordered = sorted(segments, key=_TIME_ORDER)
-    usage = _Usage()
-    add = usage.add
-    flat: dict[SegmentKind, Applied] = {}
+@dataclass(slots=True)
+class _Tally:
+    """What one pass over the ordered segments sums up (engine units: µWh, µs)."""
+
+    usage: _Usage = field(default_factory=_Usage)
+    flat: dict[SegmentKind, Applied] = field(default_factory=dict)
     energy: Exact = 0
     charging: Exact = 0
     parking: Exact = 0
     reservation: Exact = 0
-    for start, end, kind, state, delivered, _, energy_c, time_c, parking_c, flat_c in ordered:
-        if flat_c is not None and kind not in flat:
-            flat[kind] = flat_c
-        energy += delivered
+
+    def add(self, segment: Segment) -> None:
+        start, end, kind, state, delivered, _, energy_c, time_c, parking_c, flat_c = segment
+        if flat_c is not None and kind not in self.flat:
+            self.flat[kind] = flat_c
+        self.energy += delivered
         if energy_c is not None and delivered > 0:
-            add("energy", energy_c, delivered)
+            self.usage.add("energy", energy_c, delivered)
         micros = end - start
         if kind is SegmentKind.RESERVATION:
-            reservation += micros
+            self.reservation += micros
         elif state is ChargingState.CHARGING:
-            charging += micros
+            self.charging += micros
         else:
-            parking += micros
-        if micros <= 0:
-            continue
+            self.parking += micros
+        if micros > 0:
+            self._time(kind, micros, time_c, parking_c)
+
+    def _time(self, kind: SegmentKind, micros: Exact, time_c: Applied | None, parking_c: Applied | None) -> None:
         if kind is SegmentKind.RESERVATION:
             if time_c is not None:
-                add("reservation", time_c, micros)
+                self.usage.add("reservation", time_c, micros)
         elif time_c is not None:
-            add("time", time_c, micros)
+            self.usage.add("time", time_c, micros)
         elif parking_c is not None:
-            add("parking", parking_c, micros)
-    ledger = _Ledger()
-    for category, applied, volume in usage.by_component():
-        per_unit = UWH_PER_KWH if category == "energy" else _US_PER_H
-        ledger.add(category, applied, Fraction(volume) / per_unit)
-    result = Pricing(currency=tariff.currency, segments=ordered)
-    result.energy_kwh = Fraction(energy) / UWH_PER_KWH
-    result.charging_s, result.parking_s = Fraction(charging) / US_PER_S, Fraction(parking) / US_PER_S
-    result.session_s = result.charging_s + result.parking_s
-    result.reservation_s = Fraction(reservation) / US_PER_S
-    if SegmentKind.SESSION in flat:
-        ledger.add("fixed", flat[SegmentKind.SESSION], Fraction(1))
-    if SegmentKind.RESERVATION in flat:
-        ledger.add("reservation", flat[SegmentKind.RESERVATION], Fraction(1))
-    result.unrounded = sum(ledger.by_category.values(), Cost())
+            self.usage.add("parking", parking_c, micros)
+
+
+def _round_families(result: Pricing, ledger: _Ledger, usage: _Usage) -> None:
+    """step_size rounding per dimension family, billed volumes recorded on `result`."""
     result.billed_energy_kwh = _family(ledger, usage, "energy", UWH_PER_WH, 1000) / 1000
     if usage.used("parking"):  # TIME and PARKING_TIME both used: only the parking total is rounded
         result.billed_parking_s = _family(ledger, usage, "parking", US_PER_S, 3600)
@@ -246,6 +240,30 @@ def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
     else:
         result.billed_time_s = _family(ledger, usage, "time", US_PER_S, 3600)
     result.billed_reservation_s = _family(ledger, usage, "reservation", US_PER_S, 3600)
+
+
+def finalize(tariff: Tariff, segments: Iterable[Segment]) -> Pricing:
+    """Apply the session-level rules to `segments` (in any order; they are sorted)."""
+    ordered = sorted(segments, key=_TIME_ORDER)
+    tally = _Tally()
+    for segment in ordered:
+        tally.add(segment)
+    usage, flat = tally.usage, tally.flat
+    ledger = _Ledger()
+    for category, applied, volume in usage.by_component():
+        per_unit = UWH_PER_KWH if category == "energy" else _US_PER_H
+        ledger.add(category, applied, Fraction(volume) / per_unit)
+    result = Pricing(currency=tariff.currency, segments=ordered)
+    result.energy_kwh = Fraction(tally.energy) / UWH_PER_KWH
+    result.charging_s, result.parking_s = Fraction(tally.charging) / US_PER_S, Fraction(tally.parking) / US_PER_S
+    result.session_s = result.charging_s + result.parking_s
+    result.reservation_s = Fraction(tally.reservation) / US_PER_S
+    if SegmentKind.SESSION in flat:
+        ledger.add("fixed", flat[SegmentKind.SESSION], Fraction(1))
+    if SegmentKind.RESERVATION in flat:
+        ledger.add("reservation", flat[SegmentKind.RESERVATION], Fraction(1))
+    result.unrounded = sum(ledger.by_category.values(), Cost())
+    _round_families(result, ledger, usage)
     result.energy, result.time, result.parking = ledger.get("energy"), ledger.get("time"), ledger.get("parking")
     result.reservation, result.fixed = ledger.get("reservation"), ledger.get("fixed")
     raw = sum((result.energy, result.time, result.parking, result.reservation, result.fixed), Cost())

@@ -53,24 +53,7 @@ class Rule:
             return True
         if self.days and local.weekday() not in self.days:
             return False
-        if r.start_date is not None or r.end_date is not None:
-            today = local.date().isoformat()
-            if r.start_date is not None and today < r.start_date:
-                return False
-            if r.end_date is not None and today >= r.end_date:
-                return False
-        start, end = self.start_time, self.end_time
-        if start is not None or end is not None:
-            now = local.time().replace(tzinfo=None)
-            if start is not None and end is not None and start > end:  # wraps past midnight
-                if end <= now < start:
-                    return False
-            elif start != end:
-                if start is not None and now < start:
-                    return False
-                if end is not None and now >= end:
-                    return False
-        return True
+        return _on_dates(r, local) and _on_time_of_day(self.start_time, self.end_time, local)
 
     def on_quantities(
         self, duration_us: Exact, energy_uwh: Exact, power_kw: Exact | None, current: Decimal | None
@@ -89,6 +72,27 @@ class Rule:
             if (low is not None and current < low) or (high is not None and current >= high):
                 return False
         return True
+
+
+def _on_dates(r: TariffRestrictions, local: datetime) -> bool:
+    """start_date <= local date < end_date (ISO dates compare as text)."""
+    if r.start_date is None and r.end_date is None:
+        return True
+    today = local.date().isoformat()
+    return (r.start_date is None or today >= r.start_date) and (r.end_date is None or today < r.end_date)
+
+
+def _on_time_of_day(start: time | None, end: time | None, local: datetime) -> bool:
+    """start <= local time < end; an end before the start wraps past midnight; equal
+    times restrict nothing."""
+    if start is None and end is None:
+        return True
+    now = local.time().replace(tzinfo=None)
+    if start is not None and end is not None and start > end:  # wraps past midnight
+        return not end <= now < start
+    if start == end:
+        return True
+    return (start is None or now >= start) and (end is None or now < end)
 
 
 def _within(value: Exact, bounds: tuple[Exact | None, Exact | None]) -> bool:

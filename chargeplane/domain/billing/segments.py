@@ -40,6 +40,7 @@ from .session import (
     US_PER_S,
     UWH_PER_KWH,
     ChargingState,
+    EnergyCurve,
     Exact,
     Session,
     energy_curve,
@@ -192,20 +193,13 @@ class _Calendar:
         return tuple(r.on_calendar(local) for r in self.rules)
 
 
-def _session_segments(tariff: Tariff, rules: list[Rule], session: Session, end: int, tz: ZoneInfo) -> list[Segment]:
-    origin = session.started_at.astimezone(UTC)
-    sample_us = [offset_us(origin, s.at) for s in session.samples]
-    curve = energy_curve(session, end, sample_us)
-    changes = sorted((offset_us(origin, c.at), c.state) for c in session.states)
-    currents = sorted(
-        (t, s.current_a) for t, s in zip(sample_us, session.samples, strict=True) if s.current_a is not None
-    )
-    durations, energies = threshold_breakpoints(tariff)
-    cuts = sorted(calendar_breakpoints(tariff, origin, 0, end, tz))
+def _breakpoints(curve: EnergyCurve, inputs: _Inputs, cuts: list[int], end: int) -> list[Exact]:
+    """Every instant in [0, end] where something that matters for the price can change."""
+    durations, energies = inputs.durations, inputs.energies
     found: set[Exact] = {0, end}
     found.update(curve.times)
-    found.update(t for t, _ in changes)
-    found.update(t for t, _ in currents)
+    found.update(t for t, _ in inputs.changes)
+    found.update(t for t, _ in inputs.currents)
     found.update(durations)
     for uwh in energies:
         crossing = curve.crossing(uwh)
@@ -215,87 +209,140 @@ def _session_segments(tariff: Tariff, rules: list[Rule], session: Session, end: 
     points = sorted(p for p in found if 0 <= p <= end)
     if len(points) == 1:  # a session of no duration still has a start fee
         points = [points[0], points[0]]
-    calendar = _Calendar(rules, origin, tz, cuts, 0, end)
-    components = _Components(tariff, (None,))
-    quantity_rules = [i for i, r in enumerate(rules) if r.quantities]
-    needs_power = any(r.power for r in rules)
-    # Quantity verdicts depend on the duration and energy only through which thresholds they
-    # have passed (every threshold is a breakpoint), so they are re-evaluated only when that,
-    # the power, the current or the calendar verdicts change.
-    duration_marks, energy_marks = sorted(durations), sorted(energies)
-    last_inputs: tuple[object, ...] | None = None
-    last_active: tuple[bool, ...] = ()
-    calendar_active = calendar.at(points[0])
-    last_lookup: tuple[bool, ...] | None = None
-    energy_c = time_c = parking_c = flat_c = None
-    times, energy = curve.times, curve.energy
-    last_knot = len(times) - 1
-    k = ci = ui = 0
-    state, current = ChargingState.CHARGING, None
+    return points
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """A session's inputs in engine units, sorted: state changes and current readings (µs
+    since the start), and the tariff's duration (µs) and energy (µWh) thresholds."""
+
+    changes: list[tuple[int, ChargingState]]
+    currents: list[tuple[int, Decimal]]
+    durations: list[int]
+    energies: list[Exact]
+
+
+class _Sweep:
+    """One pass over the sorted breakpoints with a cursor into each sorted input (energy
+    knots, state changes, current readings, calendar intervals): `segment(a, b)` for
+    consecutive breakpoints, in time order."""
+
+    def __init__(self, tariff: Tariff, rules: list[Rule], curve: EnergyCurve, inputs: _Inputs, calendar: _Calendar):
+        self.rules = rules
+        self.inputs = inputs
+        self.calendar = calendar
+        self.components = _Components(tariff, (None,))
+        self.quantity_rules = [i for i, r in enumerate(rules) if r.quantities]
+        self.needs_power = any(r.power for r in rules)
+        self.times, self.energy = curve.times, curve.energy
+        self.last_knot = len(curve.times) - 1
+        self.k = self.ci = self.ui = 0
+        self.state = ChargingState.CHARGING
+        self.current: Decimal | None = None
+        # Quantity verdicts depend on the duration and energy only through which thresholds
+        # they have passed (every threshold is a breakpoint), so they are re-evaluated only
+        # when that, the power, the current or the calendar verdicts change.
+        self.last_inputs: tuple[object, ...] | None = None
+        self.last_active: tuple[bool, ...] = ()
+        self.calendar_active = calendar.at(0)
+        self.last_lookup: tuple[bool, ...] | None = None
+        self.found: tuple[Applied | None, ...] = (None, None, None, None)
+
+    def _advance(self, a: Exact) -> None:
+        changes, currents, times = self.inputs.changes, self.inputs.currents, self.times
+        while self.ci < len(changes) and changes[self.ci][0] <= a:
+            self.state = changes[self.ci][1]
+            self.ci += 1
+        while self.ui < len(currents) and currents[self.ui][0] <= a:
+            self.current = currents[self.ui][1]
+            self.ui += 1
+        while self.k + 1 < self.last_knot and times[self.k + 1] <= a:
+            self.k += 1
+
+    def _energy(self, a: Exact, b: Exact) -> tuple[Exact, Exact]:
+        """(energy delivered at `a`, energy delivered in [a, b)): [a, b) lies inside the
+        reading interval [times[k], times[k + 1]]."""
+        energy, k = self.energy, self.k
+        if self.last_knot == 0:
+            return energy[0], 0
+        t0, t1 = self.times[k], self.times[k + 1]
+        if a == t0 and b == t1:
+            return energy[k], energy[k + 1] - energy[k]
+        e0, rise = energy[k], energy[k + 1] - energy[k]
+        e_a = e0 if a == t0 else e0 + ratio(rise * (a - t0), t1 - t0)
+        e_b = energy[k + 1] if b == t1 else e0 + ratio(rise * (b - t0), t1 - t0)
+        return e_a, e_b - e_a
+
+    def _active(self, a: Exact, e_a: Exact) -> tuple[bool, ...]:
+        if a >= self.calendar.next_bound:
+            self.calendar_active = self.calendar.at(a)
+        active = self.calendar_active
+        if not self.quantity_rules:
+            return active
+        power: Exact | None = None  # unknown before the first reading interval
+        if self.needs_power and self.last_knot:
+            k = self.k
+            power = power_kw(self.energy[k + 1] - self.energy[k], self.times[k + 1] - self.times[k])
+        inputs = (
+            active,
+            bisect_right(self.inputs.durations, a),
+            bisect_right(self.inputs.energies, e_a),
+            power,
+            self.current,
+        )
+        if inputs != self.last_inputs:
+            verdicts = list(active)
+            for i in self.quantity_rules:
+                if verdicts[i]:
+                    verdicts[i] = self.rules[i].on_quantities(a, e_a, power, self.current)
+            self.last_inputs, self.last_active = inputs, tuple(verdicts)
+        return self.last_active
+
+    def segment(self, a: Exact, b: Exact) -> Segment:
+        self._advance(a)
+        e_a, delivered = self._energy(a, b)
+        active = self._active(a, e_a)
+        if active is not self.last_lookup:  # the same tuple object: the same elements are active
+            self.found = self.components.of(active)
+            self.last_lookup = active
+        energy_c, time_c, parking_c, flat_c = self.found
+        charging = self.state == ChargingState.CHARGING
+        return Segment(
+            a,
+            b,
+            SegmentKind.SESSION,
+            self.state,
+            delivered,
+            self.current,
+            energy_c,
+            time_c if charging else None,
+            None if charging else parking_c,
+            flat_c,
+        )
+
+
+def _session_segments(tariff: Tariff, rules: list[Rule], session: Session, end: int, tz: ZoneInfo) -> list[Segment]:
+    origin = session.started_at.astimezone(UTC)
+    sample_us = [offset_us(origin, s.at) for s in session.samples]
+    curve = energy_curve(session, end, sample_us)
+    durations, energies = threshold_breakpoints(tariff)
+    inputs = _Inputs(
+        changes=sorted((offset_us(origin, c.at), c.state) for c in session.states),
+        currents=sorted(
+            (t, s.current_a) for t, s in zip(sample_us, session.samples, strict=True) if s.current_a is not None
+        ),
+        durations=sorted(durations),
+        energies=sorted(energies),
+    )
+    cuts = sorted(calendar_breakpoints(tariff, origin, 0, end, tz))
+    points = _breakpoints(curve, inputs, cuts, end)
+    sweep = _Sweep(tariff, rules, curve, inputs, _Calendar(rules, origin, tz, cuts, 0, end))
     out: list[Segment] = []
     for a, b in pairwise(points):
         if b == a and out:
             continue
-        while ci < len(changes) and changes[ci][0] <= a:
-            state = changes[ci][1]
-            ci += 1
-        while ui < len(currents) and currents[ui][0] <= a:
-            current = currents[ui][1]
-            ui += 1
-        while k + 1 < last_knot and times[k + 1] <= a:
-            k += 1
-        # [a, b) lies inside the reading interval [times[k], times[k + 1]].
-        if last_knot == 0:
-            e_a: Exact = energy[0]
-            delivered: Exact = 0
-        else:
-            t0, t1 = times[k], times[k + 1]
-            if a == t0 and b == t1:
-                e_a, delivered = energy[k], energy[k + 1] - energy[k]
-            else:
-                e0, rise = energy[k], energy[k + 1] - energy[k]
-                e_a = e0 if a == t0 else e0 + ratio(rise * (a - t0), t1 - t0)
-                e_b = energy[k + 1] if b == t1 else e0 + ratio(rise * (b - t0), t1 - t0)
-                delivered = e_b - e_a
-        if a >= calendar.next_bound:
-            calendar_active = calendar.at(a)
-        active = calendar_active
-        if quantity_rules:
-            power: Exact | None = None  # unknown before the first reading interval
-            if needs_power and last_knot:
-                power = power_kw(energy[k + 1] - energy[k], times[k + 1] - times[k])
-            inputs = (
-                active,
-                bisect_right(duration_marks, a),
-                bisect_right(energy_marks, e_a),
-                power,
-                current,
-            )
-            if inputs != last_inputs:
-                verdicts = list(active)
-                for i in quantity_rules:
-                    if verdicts[i]:
-                        verdicts[i] = rules[i].on_quantities(a, e_a, power, current)
-                last_inputs, last_active = inputs, tuple(verdicts)
-            active = last_active
-        if active is not last_lookup:  # the same tuple object: the same elements are active
-            energy_c, time_c, parking_c, flat_c = components.of(active)
-            last_lookup = active
-        charging = state == ChargingState.CHARGING
-        out.append(
-            Segment(
-                a,
-                b,
-                SegmentKind.SESSION,
-                state,
-                delivered,
-                current,
-                energy_c,
-                time_c if charging else None,
-                None if charging else parking_c,
-                flat_c,
-            )
-        )
+        out.append(sweep.segment(a, b))
     return out
 
 

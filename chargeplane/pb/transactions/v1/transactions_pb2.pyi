@@ -322,6 +322,11 @@ class Transaction(_message.Message):
     CHARGING_STATE_FIELD_NUMBER: _builtins.int
     MISSING_SEQ_NOS_FIELD_NUMBER: _builtins.int
     FLAGS_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    ID_TOKEN_TYPE_FIELD_NUMBER: _builtins.int
+    REMOTE_START_ID_FIELD_NUMBER: _builtins.int
+    RESERVATION_ID_FIELD_NUMBER: _builtins.int
+    STOP_ID_TAG_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     charge_point_id: _builtins.str
     protocol: _builtins.str
@@ -337,6 +342,15 @@ class Transaction(_message.Message):
     stop_reason: _builtins.str
     state: _builtins.str
     charging_state: _builtins.str
+    group_id: _builtins.str
+    """The group of the id token, as authorized at the start."""
+    id_token_type: _builtins.str
+    """The id token's type as the charger gave it (2.0.1 IdTokenEnumType; empty for 1.6)."""
+    remote_start_id: _builtins.int
+    """Set when a RequestStartTransaction / RemoteStartTransaction started it."""
+    reservation_id: _builtins.int
+    stop_id_tag: _builtins.str
+    """The token that stopped it, when the charger named one."""
     @_builtins.property
     def started_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -367,10 +381,15 @@ class Transaction(_message.Message):
         charging_state: _builtins.str = ...,
         missing_seq_nos: _abc.Iterable[_builtins.int] | None = ...,
         flags: _abc.Iterable[_builtins.str] | None = ...,
+        group_id: _builtins.str = ...,
+        id_token_type: _builtins.str = ...,
+        remote_start_id: _builtins.int | None = ...,
+        reservation_id: _builtins.int | None = ...,
+        stop_id_tag: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_energy_wh", b"_energy_wh", "_evse_id", b"_evse_id", "_meter_start", b"_meter_start", "_meter_stop", b"_meter_stop", "connector_id", b"connector_id", "energy_wh", b"energy_wh", "evse_id", b"evse_id", "meter_start", b"meter_start", "meter_stop", b"meter_stop", "started_at", b"started_at", "stopped_at", b"stopped_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_energy_wh", b"_energy_wh", "_evse_id", b"_evse_id", "_meter_start", b"_meter_start", "_meter_stop", b"_meter_stop", "_remote_start_id", b"_remote_start_id", "_reservation_id", b"_reservation_id", "connector_id", b"connector_id", "energy_wh", b"energy_wh", "evse_id", b"evse_id", "meter_start", b"meter_start", "meter_stop", b"meter_stop", "remote_start_id", b"remote_start_id", "reservation_id", b"reservation_id", "started_at", b"started_at", "stopped_at", b"stopped_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_energy_wh", b"_energy_wh", "_evse_id", b"_evse_id", "_meter_start", b"_meter_start", "_meter_stop", b"_meter_stop", "auth_status", b"auth_status", "charge_point_id", b"charge_point_id", "charging_state", b"charging_state", "connector_id", b"connector_id", "energy_wh", b"energy_wh", "evse_id", b"evse_id", "flags", b"flags", "id", b"id", "id_tag", b"id_tag", "meter_start", b"meter_start", "meter_stop", b"meter_stop", "missing_seq_nos", b"missing_seq_nos", "protocol", b"protocol", "site", b"site", "started_at", b"started_at", "state", b"state", "stop_reason", b"stop_reason", "stopped_at", b"stopped_at", "transaction_ref", b"transaction_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id", "_energy_wh", b"_energy_wh", "_evse_id", b"_evse_id", "_meter_start", b"_meter_start", "_meter_stop", b"_meter_stop", "_remote_start_id", b"_remote_start_id", "_reservation_id", b"_reservation_id", "auth_status", b"auth_status", "charge_point_id", b"charge_point_id", "charging_state", b"charging_state", "connector_id", b"connector_id", "energy_wh", b"energy_wh", "evse_id", b"evse_id", "flags", b"flags", "group_id", b"group_id", "id", b"id", "id_tag", b"id_tag", "id_token_type", b"id_token_type", "meter_start", b"meter_start", "meter_stop", b"meter_stop", "missing_seq_nos", b"missing_seq_nos", "protocol", b"protocol", "remote_start_id", b"remote_start_id", "reservation_id", b"reservation_id", "site", b"site", "started_at", b"started_at", "state", b"state", "stop_id_tag", b"stop_id_tag", "stop_reason", b"stop_reason", "stopped_at", b"stopped_at", "transaction_ref", b"transaction_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__connector_id: _TypeAlias = _typing.Literal["connector_id"]  # noqa: Y015
     _WhichOneofArgType__connector_id: _TypeAlias = _typing.Literal["_connector_id", b"_connector_id"]  # noqa: Y015
@@ -382,6 +401,10 @@ class Transaction(_message.Message):
     _WhichOneofArgType__meter_start: _TypeAlias = _typing.Literal["_meter_start", b"_meter_start"]  # noqa: Y015
     _WhichOneofReturnType__meter_stop: _TypeAlias = _typing.Literal["meter_stop"]  # noqa: Y015
     _WhichOneofArgType__meter_stop: _TypeAlias = _typing.Literal["_meter_stop", b"_meter_stop"]  # noqa: Y015
+    _WhichOneofReturnType__remote_start_id: _TypeAlias = _typing.Literal["remote_start_id"]  # noqa: Y015
+    _WhichOneofArgType__remote_start_id: _TypeAlias = _typing.Literal["_remote_start_id", b"_remote_start_id"]  # noqa: Y015
+    _WhichOneofReturnType__reservation_id: _TypeAlias = _typing.Literal["reservation_id"]  # noqa: Y015
+    _WhichOneofArgType__reservation_id: _TypeAlias = _typing.Literal["_reservation_id", b"_reservation_id"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__connector_id) -> _WhichOneofReturnType__connector_id | None: ...
     @_typing.overload
@@ -392,6 +415,10 @@ class Transaction(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__meter_start) -> _WhichOneofReturnType__meter_start | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__meter_stop) -> _WhichOneofReturnType__meter_stop | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__remote_start_id) -> _WhichOneofReturnType__remote_start_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reservation_id) -> _WhichOneofReturnType__reservation_id | None: ...
 
 Global___Transaction: _TypeAlias = Transaction  # noqa: Y015
 
@@ -474,22 +501,62 @@ class GetTransactionRequest(_message.Message):
 
     TRANSACTION_ID_FIELD_NUMBER: _builtins.int
     MAX_METER_VALUES_FIELD_NUMBER: _builtins.int
+    SETTLE_METER_VALUES_SECONDS_FIELD_NUMBER: _builtins.int
+    INCLUDE_CHARGING_STATES_FIELD_NUMBER: _builtins.int
     transaction_id: _builtins.int
     max_meter_values: _builtins.int
     """Return at most this many meter values (0: a default)."""
+    settle_meter_values_seconds: _builtins.float
+    """Wait up to this long (capped by the service) until the meter values the gateway had
+    queued in the meter stream when this call arrived are written, so the series is
+    complete up to that moment (e.g. after an Ended change: the gateway queues an event's
+    meter values before recording the event). 0: answer with what is written.
+    """
+    include_charging_states: _builtins.bool
+    """Also return the charging states the charger reported, in order (the change feed's)."""
     def __init__(
         self,
         *,
         transaction_id: _builtins.int = ...,
         max_meter_values: _builtins.int = ...,
+        settle_meter_values_seconds: _builtins.float = ...,
+        include_charging_states: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_meter_values", b"max_meter_values", "transaction_id", b"transaction_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_charging_states", b"include_charging_states", "max_meter_values", b"max_meter_values", "settle_meter_values_seconds", b"settle_meter_values_seconds", "transaction_id", b"transaction_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetTransactionRequest: _TypeAlias = GetTransactionRequest  # noqa: Y015
+
+@_typing.final
+class ChargingStateReport(_message.Message):
+    """A charging state the charger reported with a transaction event (2.0.1 chargingState)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    CHARGING_STATE_FIELD_NUMBER: _builtins.int
+    charging_state: _builtins.str
+    """Charging, EVConnected, SuspendedEV, SuspendedEVSE or Idle."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp:
+        """The event's timestamp (the charger's clock)."""
+
+    def __init__(
+        self,
+        *,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        charging_state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charging_state", b"charging_state", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargingStateReport: _TypeAlias = ChargingStateReport  # noqa: Y015
 
 @_typing.final
 class GetTransactionResponse(_message.Message):
@@ -497,19 +564,27 @@ class GetTransactionResponse(_message.Message):
 
     TRANSACTION_FIELD_NUMBER: _builtins.int
     METER_VALUES_FIELD_NUMBER: _builtins.int
+    METER_VALUES_SETTLED_FIELD_NUMBER: _builtins.int
+    CHARGING_STATES_FIELD_NUMBER: _builtins.int
+    meter_values_settled: _builtins.bool
+    """With settle_meter_values_seconds: the queued meter values were all written in time."""
     @_builtins.property
     def transaction(self) -> Global___Transaction: ...
     @_builtins.property
     def meter_values(self) -> _containers.RepeatedCompositeFieldContainer[Global___MeterValue]: ...
+    @_builtins.property
+    def charging_states(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChargingStateReport]: ...
     def __init__(
         self,
         *,
         transaction: Global___Transaction | None = ...,
         meter_values: _abc.Iterable[Global___MeterValue] | None = ...,
+        meter_values_settled: _builtins.bool = ...,
+        charging_states: _abc.Iterable[Global___ChargingStateReport] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["transaction", b"transaction"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["meter_values", b"meter_values", "transaction", b"transaction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charging_states", b"charging_states", "meter_values", b"meter_values", "meter_values_settled", b"meter_values_settled", "transaction", b"transaction"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -645,14 +720,30 @@ class TransactionChange(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     COMMITTED_AT_FIELD_NUMBER: _builtins.int
     TRANSACTION_FIELD_NUMBER: _builtins.int
+    EVENT_TIMESTAMP_FIELD_NUMBER: _builtins.int
+    SEQ_NO_FIELD_NUMBER: _builtins.int
+    METER_REGISTER_WH_FIELD_NUMBER: _builtins.int
+    TRIGGER_REASON_FIELD_NUMBER: _builtins.int
+    CHARGING_STATE_FIELD_NUMBER: _builtins.int
     change_id: _builtins.int
     """Increasing in commit order; the cursor of the next ListTransactionChanges call."""
     kind: Global___ChangeKind.ValueType
+    seq_no: _builtins.int
+    meter_register_wh: _builtins.float
+    trigger_reason: _builtins.str
+    charging_state: _builtins.str
     @_builtins.property
     def committed_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def transaction(self) -> Global___Transaction:
         """The transaction as it stood right after the change."""
+
+    @_builtins.property
+    def event_timestamp(self) -> _timestamp_pb2.Timestamp:
+        """The charger's event that made the change: its timestamp, seqNo (1.6: 0 start, 1 stop),
+        the energy register it reported (Wh), its trigger and the charging state it reported
+        (also for an offline event, which does not move the transaction's live state).
+        """
 
     def __init__(
         self,
@@ -661,12 +752,19 @@ class TransactionChange(_message.Message):
         kind: Global___ChangeKind.ValueType = ...,
         committed_at: _timestamp_pb2.Timestamp | None = ...,
         transaction: Global___Transaction | None = ...,
+        event_timestamp: _timestamp_pb2.Timestamp | None = ...,
+        seq_no: _builtins.int = ...,
+        meter_register_wh: _builtins.float | None = ...,
+        trigger_reason: _builtins.str = ...,
+        charging_state: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["committed_at", b"committed_at", "transaction", b"transaction"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_meter_register_wh", b"_meter_register_wh", "committed_at", b"committed_at", "event_timestamp", b"event_timestamp", "meter_register_wh", b"meter_register_wh", "transaction", b"transaction"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_id", b"change_id", "committed_at", b"committed_at", "kind", b"kind", "transaction", b"transaction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_meter_register_wh", b"_meter_register_wh", "change_id", b"change_id", "charging_state", b"charging_state", "committed_at", b"committed_at", "event_timestamp", b"event_timestamp", "kind", b"kind", "meter_register_wh", b"meter_register_wh", "seq_no", b"seq_no", "transaction", b"transaction", "trigger_reason", b"trigger_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__meter_register_wh: _TypeAlias = _typing.Literal["meter_register_wh"]  # noqa: Y015
+    _WhichOneofArgType__meter_register_wh: _TypeAlias = _typing.Literal["_meter_register_wh", b"_meter_register_wh"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__meter_register_wh) -> _WhichOneofReturnType__meter_register_wh | None: ...
 
 Global___TransactionChange: _TypeAlias = TransactionChange  # noqa: Y015
 

@@ -10,24 +10,20 @@ payment captures.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from chargeplane.config import Settings
 from chargeplane.pb.billing.v1 import billing_pb2, billing_pb2_grpc
+from chargeplane.rpc.server import HealthServicer, mark_serving
 
 from .payments import PaymentStore, PaymentWorker, providers_for
 from .servicer import BillingServicer
 from .webhooks import DeliveryWorker
 
 SERVICE_NAME: str = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
-
-_pending: set[asyncio.Task[None]] = set()
 
 __all__ = ["SERVICE_NAME", "BillingServicer", "BillingWorkers", "add_to_server"]
 
@@ -53,19 +49,12 @@ def add_to_server(
     pool: asyncpg.Pool,
     settings: Settings,
     *,
-    health_servicer: Any = None,
+    health_servicer: HealthServicer | None = None,
 ) -> BillingWorkers:
     """Register the billing service on `server` (SERVING in grpc.health.v1); returns its
     workers, which the caller starts once the loop runs and stops on shutdown."""
     providers = providers_for(pool, settings)
     servicer = BillingServicer(pool, settings, PaymentStore(pool, providers))
     billing_pb2_grpc.add_BillingServiceServicer_to_server(servicer, server)
-    if health_servicer is None:
-        health_servicer = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    task = asyncio.get_running_loop().create_task(
-        health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
-    )
-    _pending.add(task)
-    task.add_done_callback(_pending.discard)
+    mark_serving(server, SERVICE_NAME, health_servicer)
     return BillingWorkers(DeliveryWorker(pool, settings), PaymentWorker(pool, providers, settings))

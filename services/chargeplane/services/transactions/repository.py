@@ -15,6 +15,7 @@ import asyncpg
 
 from chargeplane.domain.energy import Reading, energy_wh
 from chargeplane.domain.meter import ENERGY_REGISTER
+from chargeplane.domain.transaction_changes import change_kinds
 from chargeplane.domain.transactions import (
     EventOutcome,
     EventRecorded,
@@ -28,12 +29,15 @@ from chargeplane.domain.transactions import (
     conflict_flag,
 )
 
+from .changes import FIRST_CHANGE_CTE, record_changes
+
 log = logging.getLogger(__name__)
 
 _TX_COLUMNS = (
     "id, charge_point_id, protocol, transaction_ref, site, evse_id, connector_id, id_tag, auth_status, "
     "group_id, meter_start, meter_stop, energy_wh, started_at, stopped_at, stop_reason, state, "
-    "charging_state, max_seq_no, missing_seq_nos, flags, stop_id_tag, created_at"
+    "charging_state, max_seq_no, missing_seq_nos, flags, stop_id_tag, created_at, id_token_type, remote_start_id, "
+    "reservation_id"
 )
 
 # A Started event without a charger reference: the CSMS assigns the id (the next value of
@@ -51,7 +55,8 @@ _CREATE_ASSIGNED = f"""
 # with the lifecycle's state after the event, and the event. Nothing is inserted when the
 # transaction exists already (a retry, or a later event came first): the locked path
 # then applies the event. Like every insert here it draws a sequence value.
-_CREATE_WITH_FIRST_EVENT = """
+_CREATE_WITH_FIRST_EVENT = (
+    """
     WITH created AS (
         INSERT INTO transactions (id, transaction_ref, charge_point_id, protocol, site, id_assigned_by_csms,
                                   idempotency_key, state, charging_state, started_at, evse_id, connector_id, id_tag,
@@ -61,14 +66,17 @@ _CREATE_WITH_FIRST_EVENT = """
                $17, $18, $19, $20, $21
         FROM (SELECT nextval('transaction_id_seq')::integer AS id) AS n
         ON CONFLICT DO NOTHING
-        RETURNING id, transaction_ref
+        RETURNING *
     ), event AS (
         INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason, timestamp, offline,
                                         meter_register_wh, payload)
         SELECT id, $28, $22, $23, $24, $25, $26, $27::jsonb FROM created
-    )
+    ), """
+    + FIRST_CHANGE_CTE
+    + """
     SELECT id, transaction_ref FROM created
 """
+)
 _SELECT_BY_REF = (
     f"SELECT {_TX_COLUMNS} FROM transactions WHERE charge_point_id = $1 AND transaction_ref = $2 FOR UPDATE"
 )
@@ -112,6 +120,7 @@ class Recorded:
     event: EventRecorded
     ended_now: bool = False
     id_tag: str | None = None  # the transaction's id token (for the active-token set)
+    changes: int = 0  # changes written to the change feed (changes.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,7 @@ class TransactionsRepository:
             ev.meter_register_wh,
             payload_json,
             ev.seq_no,
+            ev.charging_state,
         )
         if row is None:
             return None
@@ -191,7 +201,7 @@ class TransactionsRepository:
             gap=verdict.gap,
             flags=after.flags,
         )
-        return Recorded(recorded, ended_now=False, id_tag=after.id_token)
+        return Recorded(recorded, ended_now=False, id_tag=after.id_token, changes=1)
 
     async def _find_or_create(self, conn: Any, ev: TransactionEvent, site: str | None) -> tuple[Any, bool]:
         """The event's transaction, locked, and whether this event created it; no row for
@@ -275,7 +285,10 @@ class TransactionsRepository:
             flags=after.flags,
         )
         ended_now = before.state is TxState.ACTIVE and after.state is TxState.ENDED
-        return Recorded(recorded, ended_now, after.id_token)
+        auth_changed = (stored["auth_status"], stored["group_id"]) != (row["auth_status"], row["group_id"])
+        kinds = change_kinds(before, after, ev, created=created, auth_changed=auth_changed)
+        changes = await record_changes(conn, row["id"], kinds, ev)  # the change feed's outbox
+        return Recorded(recorded, ended_now, after.id_token, changes)
 
     async def _repeated(self, conn: Any, row: Any, ev: TransactionEvent, payload_json: str) -> Recorded:
         """The seqNo was recorded before: the same event again is a duplicate (answered,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import grpc
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 from redis.asyncio import Redis
@@ -23,6 +24,9 @@ from chargeplane.pb.transactions.v1 import transactions_pb2_grpc as pb_grpc
 from chargeplane.rpc.errors import InvalidArgument, NotFound, translate_errors
 from chargeplane.rpc.timestamps import optional_datetime, to_datetime, to_timestamp
 
+from .change_hints import ChangeHints
+from .changes import ChangeLog, snapshot
+from .meter_settle import settle_meter_stream
 from .repository import Authorized, TransactionsRepository, mv_key
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,7 @@ MAX_ID = 48
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 DEFAULT_SERIES = 10_000
+DEFAULT_CHANGES, MAX_CHANGES = 100, 1000
 _EVENT_TYPES = {
     pb.EVENT_TYPE_STARTED: EventType.STARTED,
     pb.EVENT_TYPE_UPDATED: EventType.UPDATED,
@@ -114,6 +119,7 @@ def transaction_event(request: pb.RecordTransactionEventRequest) -> TransactionE
 
 
 def transaction_pb(r: Any) -> pb.Transaction:
+    """A transactions row (or a change's snapshot of one) as the message."""
     return pb.Transaction(
         id=r["id"],
         charge_point_id=r["charge_point_id"],
@@ -134,6 +140,25 @@ def transaction_pb(r: Any) -> pb.Transaction:
         charging_state=r["charging_state"] or "",
         missing_seq_nos=list(r["missing_seq_nos"]),
         flags=list(r["flags"]),
+        group_id=r["group_id"] or "",
+        id_token_type=r["id_token_type"] or "",
+        remote_start_id=r["remote_start_id"],
+        reservation_id=r["reservation_id"],
+        stop_id_tag=r["stop_id_tag"] or "",
+    )
+
+
+def change_pb(r: Any) -> pb.TransactionChange:
+    return pb.TransactionChange(
+        change_id=r["change_id"],
+        kind=r["kind"],
+        committed_at=to_timestamp(r["recorded_at"]),
+        transaction=transaction_pb(snapshot(r["snapshot"])),
+        event_timestamp=to_timestamp(r["event_timestamp"]),
+        seq_no=r["seq_no"] or 0,
+        meter_register_wh=r["meter_register_wh"],
+        trigger_reason=r["trigger_reason"] or "",
+        charging_state=r["charging_state"] or "",
     )
 
 
@@ -160,6 +185,8 @@ def meter_value_pb(r: Any) -> pb.MeterValue:
 class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
     def __init__(self, pool: asyncpg.Pool, redis: Redis, settings: Settings) -> None:
         self.repo = TransactionsRepository(pool)
+        self.changes = ChangeLog(pool)
+        self.hints = ChangeHints(redis, settings.transaction_changes_channel)
         self.redis = redis
         self.settings = settings
 
@@ -188,6 +215,8 @@ class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
             now=datetime.now(UTC),
         )
         recorded = result.event
+        if result.changes:
+            self.hints.committed()
         cp, ref = ev.charge_point_id, recorded.transaction_ref
         if recorded.created:
             log.info(
@@ -229,10 +258,25 @@ class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
         if row is None:
             raise NotFound(f"transaction {request.transaction_id} not found")
         limit = min(request.max_meter_values or DEFAULT_SERIES, 100_000)
+        wait = request.settle_meter_values_seconds
+        if not math.isfinite(wait) or wait < 0:
+            raise InvalidArgument("settle_meter_values_seconds must be a non-negative number")
+        settled = False
+        if wait > 0:
+            wait = min(wait, self.settings.meter_settle_max, _time_left(context))
+            settled = await settle_meter_stream(self.redis, self.settings.meter_stream, wait)
         series = await self.repo.series(row, limit)
-        return pb.GetTransactionResponse(
-            transaction=transaction_pb(row), meter_values=[meter_value_pb(r) for r in series]
+        out = pb.GetTransactionResponse(
+            transaction=transaction_pb(row),
+            meter_values=[meter_value_pb(r) for r in series],
+            meter_values_settled=settled,
         )
+        if request.include_charging_states:
+            for r in await self.changes.charging_states(row["id"]):
+                out.charging_states.add(
+                    timestamp=to_timestamp(r["event_timestamp"]), charging_state=r["charging_state"]
+                )
+        return out
 
     @translate_errors
     async def ListTransactions(self, request: pb.ListTransactionsRequest, context: Any) -> pb.ListTransactionsResponse:
@@ -271,10 +315,34 @@ class TransactionsServicer(pb_grpc.TransactionsServiceServicer):
         token = _encode(mv_key(page[-1])) if len(rows) > size else ""
         return pb.ListMeterValuesResponse(meter_values=[meter_value_pb(r) for r in page], next_page_token=token)
 
+    @translate_errors
     async def ListTransactionChanges(
         self, request: pb.ListTransactionChangesRequest, context: Any
     ) -> pb.ListTransactionChangesResponse:
-        # The contract exists so billing, smart charging and OCPI can be built against it in
-        # parallel; the outbox behind it lands with billing phase 2 (branch billing2).
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the transaction change feed is not implemented yet")
-        raise AssertionError("grpc.aio ServicerContext.abort returned")  # it always raises
+        """Changes after the cursor, in commit order; with none, a long poll of up to
+        wait_seconds, woken by a hint and re-reading the table at the poll interval."""
+        if request.after_change_id < 0 or request.limit < 0:
+            raise InvalidArgument("after_change_id and limit must not be negative")
+        wait = request.wait_seconds
+        if not math.isfinite(wait) or wait < 0:
+            raise InvalidArgument("wait_seconds must be a non-negative number")
+        limit = min(request.limit or DEFAULT_CHANGES, MAX_CHANGES)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(wait, self.settings.transaction_changes_max_wait, _time_left(context))
+        while True:
+            token = self.hints.token()
+            await self.changes.sequence()
+            rows = await self.changes.after(request.after_change_id, limit)
+            left = deadline - loop.time()
+            if rows or left <= 0:
+                break
+            await self.hints.wait(token, min(left, self.settings.transaction_changes_poll_interval))
+        return pb.ListTransactionChangesResponse(
+            changes=[change_pb(r) for r in rows], oldest_kept_change_id=await self.changes.oldest_kept()
+        )
+
+
+def _time_left(context: Any) -> float:
+    """Seconds before the caller's deadline, less a margin to answer in (inf: none)."""
+    remaining = context.time_remaining() if context is not None else None
+    return math.inf if remaining is None else max(remaining - 0.25, 0.0)

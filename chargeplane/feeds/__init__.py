@@ -1,0 +1,1 @@
+"""Consumers of the platform's change feeds (shared plumbing for the services)."""
